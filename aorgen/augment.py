@@ -1,0 +1,100 @@
+"""Augmentations with audiomentations; parameters are drawn at planning time and stored in
+the spec, so each transform here is built with its exact values (min == max, p = 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from aorgen.errors import AorgenError
+from aorgen.spec import AugmentSpec
+
+# name -> (default parameter ranges, builder from exact parameters)
+Builder = Callable[[dict], object]
+AUGMENTATIONS: dict[str, tuple[dict[str, tuple[float, float]], Builder]] = {}
+
+
+def augmentation(name: str, **defaults: tuple[float, float]):
+    def register(build: Builder) -> Builder:
+        AUGMENTATIONS[name] = (defaults, build)
+        return build
+
+    return register
+
+
+@augmentation("telephone", low_hz=(250.0, 350.0), high_hz=(3200.0, 3600.0))
+def _telephone(p: dict):
+    import audiomentations as am
+
+    return am.Compose([
+        am.HighPassFilter(min_cutoff_freq=p["low_hz"], max_cutoff_freq=p["low_hz"], p=1.0),
+        am.LowPassFilter(min_cutoff_freq=p["high_hz"], max_cutoff_freq=p["high_hz"], p=1.0),
+    ])
+
+
+@augmentation("codec", bit_depth=(6.0, 10.0), sample_rate_hz=(6000.0, 12000.0))
+def _codec(p: dict):
+    import audiomentations as am
+
+    bits = int(round(p["bit_depth"]))
+    rate = int(round(p["sample_rate_hz"]))
+    return am.Compose([
+        am.Aliasing(min_sample_rate=rate, max_sample_rate=rate, p=1.0),
+        am.BitCrush(min_bit_depth=bits, max_bit_depth=bits, p=1.0),
+    ])
+
+
+@augmentation("gain", gain_db=(-6.0, 0.0))
+def _gain(p: dict):
+    import audiomentations as am
+
+    return am.Gain(min_gain_db=p["gain_db"], max_gain_db=p["gain_db"], p=1.0)
+
+
+@augmentation("lowpass", cutoff_hz=(2500.0, 6000.0))
+def _lowpass(p: dict):
+    import audiomentations as am
+
+    return am.LowPassFilter(min_cutoff_freq=p["cutoff_hz"], max_cutoff_freq=p["cutoff_hz"], p=1.0)
+
+
+@augmentation("noise", snr_db=(20.0, 35.0))
+def _noise(p: dict):
+    import audiomentations as am
+
+    return am.AddGaussianSNR(min_snr_db=p["snr_db"], max_snr_db=p["snr_db"], p=1.0)
+
+
+def draw_params(name: str, overrides: dict, rng: np.random.Generator, *, file: str | None = None) -> dict:
+    """Exact parameters for one application: recipe ranges override the defaults."""
+    if name not in AUGMENTATIONS:
+        raise AorgenError(f"unknown augmentation '{name}' (known: {', '.join(sorted(AUGMENTATIONS))})",
+                          file=file, field="augment.name")
+    defaults, _ = AUGMENTATIONS[name]
+    unknown = set(overrides) - set(defaults)
+    if unknown:
+        raise AorgenError(f"'{name}' has no parameter {sorted(unknown)[0]} (has: {', '.join(defaults)})",
+                          file=file, field="augment.params")
+    params: dict = {}
+    for key, (low, high) in defaults.items():
+        value = overrides.get(key, (low, high))
+        if hasattr(value, "low"):
+            value = (value.low, value.high)
+        params[key] = round(float(rng.uniform(*value)), 4) if isinstance(value, tuple) else value
+    params["seed"] = int(rng.integers(2**31))
+    return params
+
+
+def apply_augmentations(samples: np.ndarray, sample_rate: int, steps: tuple[AugmentSpec, ...]) -> np.ndarray:
+    """Apply the spec's augmentations in order; noise-like ones are seeded from the spec."""
+    for step in steps:
+        _, build = AUGMENTATIONS[step.name]
+        transform = build(dict(step.params))
+        state = np.random.get_state()
+        np.random.seed(int(step.params["seed"]))
+        try:
+            samples = transform(samples=samples.astype(np.float32), sample_rate=sample_rate)
+        finally:
+            np.random.set_state(state)
+    return samples.astype(np.float32)

@@ -1,0 +1,238 @@
+"""build(recipe) -> a finished dataset folder: plan, render shards in parallel, write the
+card, then move the folder into place atomically. Killed at any point and run again, it
+resumes from the shards already written and finishes with the same bytes."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from aorgen.cache import ArrayCache, atomic_write_bytes, default_cache_dir
+from aorgen.card import attribution, card, dataset_license
+from aorgen.dataset import to_row, write_shard
+from aorgen.errors import AorgenError
+from aorgen.executors import run_tasks
+from aorgen.plan import Plan, plan
+from aorgen.recipe import Recipe
+from aorgen.render import RenderContext, render
+from aorgen.room import impulse_response
+from aorgen.spec import RoomSpec, SampleSpec
+
+
+@dataclass
+class ShardTask:
+    path: str  # relative to the dataset folder, e.g. data/pseudo_harmful/test-00000-of-00003.parquet
+    specs: list[SampleSpec]
+    bank_paths: list[str]
+    cache_dir: str | None
+    staging: str
+
+
+@dataclass
+class ShardResult:
+    path: str
+    clips: int
+    audio_s: float
+    qc_failed: int
+    timings: dict[str, float]
+
+
+@dataclass
+class BuildSummary:
+    folder: Path
+    clips: int = 0
+    shards: int = 0
+    shards_resumed: int = 0
+    audio_minutes: float = 0.0
+    wall_s: float = 0.0
+    qc_failed: int = 0
+    timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    @property
+    def clips_per_s(self) -> float:
+        return self.clips / self.wall_s if self.wall_s else 0.0
+
+    def describe(self) -> str:
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.timings.items()))
+        return (f"{self.clips} clips ({self.audio_minutes:.1f} min of audio) in {self.shards} shards "
+                f"({self.shards_resumed} resumed) -> {self.folder}\n"
+                f"wall {self.wall_s:.1f}s, {self.clips_per_s:.1f} clips/s; QC failures: {self.qc_failed}; "
+                f"worker time per stage: {stages or 'none'}")
+
+
+_WORKER_CONTEXTS: dict[tuple, RenderContext] = {}
+
+
+def _context(bank_paths: list[str], cache_dir: str | None) -> RenderContext:
+    key = (tuple(bank_paths), cache_dir)
+    if key not in _WORKER_CONTEXTS:
+        _WORKER_CONTEXTS[key] = RenderContext.from_bank_paths(
+            [Path(p) for p in bank_paths], Path(cache_dir) if cache_dir else None)
+    return _WORKER_CONTEXTS[key]
+
+
+def render_shard(task: ShardTask) -> ShardResult:
+    """Render one shard's clips and write its parquet file (the unit of work and of resume)."""
+    ctx = _context(task.bank_paths, task.cache_dir)
+    ctx.timings.clear()
+    rendered = [render(spec, ctx) for spec in task.specs]
+    with ctx.stage("write"):
+        write_shard([to_row(r) for r in rendered], Path(task.staging) / task.path,
+                    task.specs[0].sample_rate, task.specs[0].stems)
+    return ShardResult(task.path, len(rendered), sum(r.duration_s for r in rendered),
+                       sum(not r.qc.passed for r in rendered), dict(ctx.timings))
+
+
+def _room_task(args: tuple[RoomSpec, int, str | None]) -> int:
+    room, sample_rate, cache_dir = args
+    impulse_response(room, sample_rate, ArrayCache(Path(cache_dir) if cache_dir else None, "rir"))
+    return room.pool_index
+
+
+def shard_specs(specs: list[SampleSpec], shard_size: int) -> list[tuple[str, list[SampleSpec]]]:
+    """Shards per (label, split), rows sorted by id, at most ``shard_size`` rows each."""
+    groups: dict[tuple[str, str], list[SampleSpec]] = defaultdict(list)
+    for spec in specs:
+        groups[(spec.label, spec.split)].append(spec)
+    shards = []
+    for (label, split), group in sorted(groups.items()):
+        group.sort(key=lambda s: s.id)
+        count = -(-len(group) // shard_size)
+        for i in range(count):
+            shards.append((f"data/{label}/{split}-{i:05d}-of-{count:05d}.parquet",
+                           group[i * shard_size : (i + 1) * shard_size]))
+    return shards
+
+
+def plan_digest(specs: list[SampleSpec]) -> str:
+    h = hashlib.sha256()
+    for spec in specs:
+        h.update(spec.model_dump_json().encode())
+    return h.hexdigest()
+
+
+@contextmanager
+def build_lock(out: Path, name: str):
+    """Refuse a second build into the same folder while one runs."""
+    lock_path = out / f".{name}.lock"
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AorgenError("another build is writing this dataset; wait for it to finish",
+                              file=out / name) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _prepare_out(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".aorgen-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise AorgenError(f"output folder is not writable: {exc.strerror or exc}", file=out,
+                          field="--out") from None
+
+
+def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None = None,
+          overwrite: bool = False, executor: str = "local", address: str | None = None,
+          shard: tuple[int, int] | None = None,
+          progress: Callable[[int, int], None] | None = None) -> BuildSummary:
+    """Build ``recipe`` into ``out/<recipe.name>`` (or, with ``shard=(i, n)``, into
+    ``out/<name>.shard-i-of-n`` holding every n-th shard, for ``merge``)."""
+    start = time.perf_counter()
+    out = Path(out)
+    cache_dir = default_cache_dir() if cache_dir is None else cache_dir
+    the_plan = plan(recipe)
+    shards = shard_specs(the_plan.specs, recipe.shard_size)
+    name = recipe.name if shard is None else f"{recipe.name}.shard-{shard[0]}-of-{shard[1]}"
+    if shard is not None:
+        shards = [s for i, s in enumerate(shards) if i % shard[1] == shard[0]]
+    final = out / name
+    if final.exists() and not overwrite:
+        raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
+    _prepare_out(out)
+    summary = BuildSummary(folder=final, shards=len(shards))
+    with build_lock(out, name):
+        staging = out / f".{name}.partial"
+        digest = plan_digest(the_plan.specs)
+        marker = staging / ".plan-sha256"
+        if staging.exists() and (not marker.exists() or marker.read_text() != digest):
+            shutil.rmtree(staging)  # a different recipe was being built here: start over
+        staging.mkdir(parents=True, exist_ok=True)
+        marker.write_text(digest)
+
+        todo = [(p, specs) for p, specs in shards if not (staging / p).exists()]
+        summary.shards_resumed = len(shards) - len(todo)
+        bank_paths = [str(b.file) for b in the_plan.banks]
+        cache = str(cache_dir) if cache_dir else None
+        rooms = sorted({s.room.pool_index: s.room for _, specs in todo for s in specs if s.room}.items())
+        list(run_tasks(_room_task, [(room, recipe.sample_rate, cache) for _, room in rooms],
+                       workers=workers, executor=executor, address=address))
+        tasks = [ShardTask(p, specs, bank_paths, cache, str(staging)) for p, specs in todo]
+        done = sum(len(specs) for p, specs in shards) - sum(len(t.specs) for t in tasks)
+        total = sum(len(specs) for _, specs in shards)
+        if progress:
+            progress(done, total)
+        for result in run_tasks(render_shard, tasks, workers=workers, executor=executor, address=address):
+            summary.clips += result.clips
+            summary.audio_minutes += result.audio_s / 60
+            summary.qc_failed += result.qc_failed
+            for stage, seconds in result.timings.items():
+                summary.timings[stage] += seconds
+            done += result.clips
+            if progress:
+                progress(done, total)
+        _write_metadata(staging, the_plan, [s for _, specs in shards for s in specs])
+        _finalise(staging, final, overwrite)
+    summary.wall_s = time.perf_counter() - start
+    return summary
+
+
+def _write_metadata(staging: Path, the_plan: Plan, specs: list[SampleSpec]) -> None:
+    recipe = the_plan.recipe
+    terms = dataset_license({s.license for spec in specs for s in spec.sources})
+    splits: dict[str, set[str]] = defaultdict(set)
+    for spec in specs:
+        splits[spec.split].add(spec.label)
+    files = {
+        "README.md": card(specs, recipe.name, recipe.version, recipe.description, terms, splits),
+        "ATTRIBUTION.md": attribution(specs, terms),
+        "recipe.yaml": yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False),
+        "build.json": json.dumps({
+            "aorgen_recipe": recipe.name,
+            "sound_banks": {b.name: str(b.file) for b in the_plan.banks},
+            "clips": len(specs),
+            "plan_sha256": plan_digest(sorted(specs, key=lambda s: (s.label, s.split, s.id))),
+        }, indent=2) + "\n",
+    }
+    for filename, text in files.items():
+        atomic_write_bytes(staging / filename, text.encode())
+    (staging / ".plan-sha256").unlink(missing_ok=True)
+
+
+def _finalise(staging: Path, final: Path, overwrite: bool) -> None:
+    """Swap the finished folder into place: it is complete or absent, never half there."""
+    if final.exists() and overwrite:
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, final)

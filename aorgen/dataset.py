@@ -1,0 +1,141 @@
+"""The dataset folder: parquet shards with an ``Audio`` column that ``datasets`` reads.
+
+Audio columns are written as ``{bytes, path}`` structs with the ``Audio`` feature in the
+schema metadata, and read back with ``Audio(decode=False)`` + soundfile (no torchcodec).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aorgen.cache import atomic_write_bytes
+from aorgen.errors import AorgenError
+from aorgen.render import Rendered
+from aorgen.spec import SampleSpec
+
+AUDIO_COLUMNS = ("audio", "speech", "background")
+
+
+def features(sample_rate: int, stems: bool):
+    from datasets import Audio, Features, List, Value
+
+    string, f32 = Value("string"), Value("float32")
+    columns = {"id": string, "audio": Audio(sampling_rate=sample_rate)}
+    if stems:
+        columns |= {"speech": Audio(sampling_rate=sample_rate), "background": Audio(sampling_rate=sample_rate)}
+    columns |= {
+        "category": string, "label": string, "script_id": string, "transcript": string,
+        "scene_tags": List(string), "context": string, "rationale": string, "style": string,
+        "voice_engine": string, "voice_id": string, "voice_gender": string, "voice_accent": string,
+        "speech_rate": f32, "snr_db": f32, "rt60_s": f32, "rt60_measured_s": f32,
+        "background_ids": List(string), "licenses": List(string), "duration_s": f32,
+        "achieved_snr_db": f32, "peak_dbfs": f32, "loudness_lufs": f32, "limiter_gain_db": f32,
+        "qc_passed": Value("bool"), "spec": string,
+    }
+    return Features(columns)
+
+
+def to_row(r: Rendered) -> dict:
+    spec = r.spec
+    ext = spec.audio_format
+
+    def audio(blob: bytes | None, stem: str) -> dict:
+        return {"bytes": blob, "path": f"{spec.id}{stem}.{ext}"}
+
+    row = {"id": spec.id, "audio": audio(r.audio, "")}
+    if spec.stems:
+        row |= {"speech": audio(r.speech, ".speech"), "background": audio(r.background, ".background")}
+    sources = spec.sources
+    return row | {
+        "category": spec.category, "label": spec.label, "script_id": spec.script_id,
+        "transcript": spec.transcript, "scene_tags": list(spec.scene_tags), "context": spec.context,
+        "rationale": spec.rationale, "style": spec.style,
+        "voice_engine": spec.speech.engine, "voice_id": spec.speech.voice_id,
+        "voice_gender": spec.speech.gender, "voice_accent": spec.speech.accent,
+        "speech_rate": spec.speech.prosody.rate, "snr_db": spec.mix.snr_db,
+        "rt60_s": spec.room.rt60_s if spec.room else None,
+        "rt60_measured_s": r.qc.rt60_measured_s,
+        "background_ids": [f"{s.bank}/{s.clip_id}" for s in sources],
+        "licenses": sorted({s.license for s in sources}),
+        "duration_s": r.duration_s, "achieved_snr_db": r.qc.achieved_snr_db,
+        "peak_dbfs": r.qc.peak_dbfs, "loudness_lufs": r.qc.loudness_lufs,
+        "limiter_gain_db": r.qc.limiter_gain_db, "qc_passed": r.qc.passed,
+        "spec": spec.model_dump_json(),
+    }
+
+
+def write_shard(rows: list[dict], path: Path, sample_rate: int, stems: bool) -> None:
+    """One parquet shard, written atomically (complete or absent)."""
+    table = pa.Table.from_pylist(rows, schema=features(sample_rate, stems).arrow_schema)
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        raise AorgenError(f"cannot write: {exc.strerror or exc}", file=path) from None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A dataset row as aorgen reads it back (audio as encoded bytes)."""
+
+    data: dict
+
+    @property
+    def spec(self) -> SampleSpec:
+        return SampleSpec.model_validate_json(self.data["spec"])
+
+    def audio_bytes(self, column: str = "audio") -> bytes:
+        value = self.data.get(column)
+        if not value or value.get("bytes") is None:
+            raise AorgenError(f"row has no '{column}' audio", item=self.data.get("id"), field=column)
+        return value["bytes"]
+
+
+def shard_files(folder: Path) -> list[Path]:
+    files = sorted((folder / "data").rglob("*.parquet"))
+    if not files:
+        raise AorgenError("no parquet shards under data/ (not an aorgen dataset?)", file=folder)
+    return files
+
+
+def iter_rows(folder: Path, columns: list[str] | None = None) -> Iterator[Row]:
+    """Rows of a local dataset folder, shard by shard (bounded memory)."""
+    for file in shard_files(Path(folder)):
+        parquet = pq.ParquetFile(file)
+        for batch in parquet.iter_batches(batch_size=64, columns=columns):
+            for data in batch.to_pylist():
+                yield Row(data)
+
+
+def find_row(folder: Path, row_id: str) -> Row:
+    for file in shard_files(Path(folder)):
+        table = pq.read_table(file, filters=[("id", "=", row_id)])
+        if table.num_rows:
+            return Row(table.to_pylist()[0])
+    raise AorgenError(f"no row with id '{row_id}'", file=folder, field="id")
+
+
+def load_hf(path_or_repo: str, split: str | None = None):
+    """The dataset through ``datasets.load_dataset`` with audio columns left undecoded."""
+    import datasets
+
+    ds = datasets.load_dataset(path_or_repo, split=split)
+    if isinstance(ds, datasets.DatasetDict):
+        return datasets.DatasetDict({name: _undecoded(part) for name, part in ds.items()})
+    return _undecoded(ds)
+
+
+def _undecoded(part):
+    import datasets
+
+    for column in AUDIO_COLUMNS:
+        if column in part.column_names:
+            part = part.cast_column(column, datasets.Audio(decode=False))
+    return part

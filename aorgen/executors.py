@@ -1,0 +1,37 @@
+"""Executors run independent tasks (one per shard): in-process, a local process pool, or Ray."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import TypeVar
+
+from aorgen.errors import AorgenError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
+              executor: str = "local", address: str | None = None) -> Iterator[R]:
+    """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed)."""
+    tasks = list(tasks)
+    if executor == "ray":
+        from aorgen.executor_ray import run_ray
+
+        yield from run_ray(fn, tasks, workers=workers, address=address)
+    elif executor != "local":
+        raise AorgenError(f"unknown executor '{executor}' (known: local, ray)", field="--executor")
+    elif workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield fn(task)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(fn, task) for task in tasks]
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise

@@ -1,0 +1,203 @@
+"""plan(recipe) -> specs: pure and cheap, no audio touched (DESIGN invariant 2).
+
+Balanced factors (voice group, SNR band, rate) are assigned round-robin over each
+(label, category) list; every other choice comes from the sample's own RNG, seeded from
+(recipe seed, sample id), so the plan is the same whatever the order or number of workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from aorgen.augment import draw_params
+from aorgen.errors import AorgenError
+from aorgen.recipe import Recipe
+from aorgen.room import draw_room_pool
+from aorgen.soundbank import Bank, Clip, load_bank
+from aorgen.spec import (AugmentSpec, BackgroundSpec, EventSpec, MixSpec, RoomSpec, SampleSpec,
+                         SourceRef, SpeechSpec)
+from aorgen.templates import CATEGORIES, LABELS, LoadedScript, load_templates
+from aorgen.textnorm import normalise
+from aorgen.tts import Prosody, get_engine
+from aorgen.voices import Voice, group_voices, select_voices
+
+
+def seeded_rng(seed: int, name: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}/{name}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def split_of(script_id: str, test_fraction: float) -> str:
+    """Split by script (never by clip), stable across seeds and recipes."""
+    digest = hashlib.sha256(f"split/{script_id}".encode()).digest()
+    return "test" if int.from_bytes(digest[:8], "little") / 2**64 < test_fraction else "train"
+
+
+@dataclass
+class Plan:
+    recipe: Recipe
+    specs: list[SampleSpec]
+    banks: list[Bank]
+    rooms: list[RoomSpec]
+    voices: list[Voice]
+
+
+def _ref(bank: Bank, clip: Clip) -> SourceRef:
+    return SourceRef(bank=bank.name, clip_id=clip.id, sha256=clip.sha256,
+                     license=clip.license, attribution=clip.attribution)
+
+
+class _Scenes:
+    """Beds and events per scene tag; recordings preferred over procedural textures."""
+
+    def __init__(self, banks: list[Bank]) -> None:
+        self.beds: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
+        self.textures: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
+        self.events: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
+        for bank in banks:
+            for clip in bank.catalogue.clips:
+                if clip.contains_speech:
+                    continue
+                for tag in clip.scene_tags:
+                    if clip.role == "event":
+                        self.events[tag].append((bank, clip))
+                    elif clip.generator is not None:
+                        self.textures[tag].append((bank, clip))
+                    else:
+                        self.beds[tag].append((bank, clip))
+
+    @property
+    def tags(self) -> set[str]:
+        return set(self.beds) | set(self.textures) | set(self.events)
+
+    def pick_bed(self, tags: tuple[str, ...], rng: np.random.Generator, texture_probability: float):
+        beds = [c for t in tags for c in self.beds[t]]
+        textures = [c for t in tags for c in self.textures[t]]
+        if not beds or (textures and rng.random() < texture_probability):
+            beds = textures
+        return beds[rng.integers(len(beds))] if beds else None
+
+    def pick_events(self, tags: tuple[str, ...], count: int, rng: np.random.Generator):
+        events = list(dict.fromkeys(c for t in tags for c in self.events[t]))
+        picks = rng.choice(len(events), size=min(count, len(events)), replace=False) if events else []
+        return [events[i] for i in sorted(picks)]
+
+
+def load_voices(recipe: Recipe) -> list[Voice]:
+    chosen: list[Voice] = []
+    for wanted in recipe.voices.select:
+        catalogue = get_engine(wanted.engine).voices()
+        chosen.extend(select_voices(catalogue, wanted, file=str(recipe.source)))
+    return list(dict.fromkeys(chosen))
+
+
+def plan(recipe: Recipe) -> Plan:
+    scripts = load_templates([recipe.resolve(t) for t in recipe.templates])
+    banks = [load_bank(recipe.resolve(b)) for b in recipe.sound_banks]
+    scenes = _Scenes(banks)
+    for item in scripts:
+        missing = [t for t in item.script.scene_tags if t not in scenes.tags]
+        if missing:
+            raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank",
+                              file=f"{item.file}:{item.line}", item=item.script.id, field="scene_tags")
+    voices = load_voices(recipe)
+    groups = group_voices(voices, recipe.voices.balance)
+    rooms = draw_room_pool(recipe.room, seeded_rng(recipe.seed, "rooms"))
+    categories = recipe.categories or [c for c in CATEGORIES if any(s.category == c for s in scripts)]
+
+    specs: list[SampleSpec] = []
+    for label in LABELS:
+        count = recipe.samples_per_category.get(label, 0)
+        for category in categories:
+            pool = sorted((s for s in scripts if s.label == label and s.category == category),
+                          key=lambda s: s.script.id)
+            if not count:
+                continue
+            if not pool:
+                raise AorgenError(f"no {label} scripts for category '{category}'",
+                                  file=str(recipe.source), field="samples_per_category")
+            order = [pool[i] for i in seeded_rng(recipe.seed, f"order/{label}/{category}").permutation(len(pool))]
+            specs.extend(_sample(recipe, k, order, groups, rooms, scenes) for k in range(count))
+    return Plan(recipe, specs, banks, rooms, voices)
+
+
+def _balanced(k: int, n: int, period: int) -> int:
+    """Index k of a factor with n levels that cycles fast (balanced even for few samples)
+    and shifts by one every ``period`` samples of the factors before it, so that jointly
+    with them every combination comes up in turn."""
+    return (k + k // math.lcm(period, n)) % n
+
+
+def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list[Voice]],
+            rooms: list[RoomSpec], scenes: _Scenes) -> SampleSpec:
+    item = order[k % len(order)]
+    script, rep = item.script, k // len(order)
+    sample_id = f"{script.id}-{rep:03d}"
+    rng = seeded_rng(recipe.seed, sample_id)
+    bands = recipe.scene.snr_bands_db
+    rates = recipe.voices.rates
+    group = groups[k % len(groups)]
+    band = bands[_balanced(k, len(bands), len(groups))]
+    rate = rates[_balanced(k, len(rates), math.lcm(len(groups), len(bands)))]
+    voice = group[rng.integers(len(group))]
+    variants = script.variants()
+    transcript = variants[rep % len(variants)]
+
+    scene = recipe.scene
+    bed = scenes.pick_bed(script.scene_tags, rng, scene.procedural_bed_probability)
+    if bed is None:
+        raise AorgenError("no background bed for these scene tags", file=f"{item.file}:{item.line}",
+                          item=script.id, field="scene_tags")
+    n_events = int(rng.integers(int(scene.events.low), int(scene.events.high) + 1))
+    events = tuple(
+        EventSpec(
+            source=_ref(bank, clip),
+            anchor="before" if i == 0 else str(rng.choice(["before", "during", "after"])),
+            position=round(float(rng.random()), 4),
+            event_to_bed_db=round(float(rng.uniform(scene.event_to_bed_db.low, scene.event_to_bed_db.high)), 2),
+        )
+        for i, (bank, clip) in enumerate(scenes.pick_events(script.scene_tags, n_events, rng))
+    )
+    room = rooms[rng.integers(len(rooms))] if rng.random() < recipe.room.probability else None
+    augment = tuple(
+        AugmentSpec(name=step.name, params=draw_params(step.name, step.params, rng, file=str(recipe.source)))
+        for step in recipe.augment
+        if rng.random() < step.probability
+    )
+    return SampleSpec(
+        id=sample_id,
+        category=item.category,
+        label=item.label,  # type: ignore[arg-type]
+        split=split_of(script.id, recipe.split.test_fraction),  # type: ignore[arg-type]
+        script_id=script.id,
+        transcript=transcript,
+        scene_tags=script.scene_tags,
+        context=script.context,
+        rationale=script.rationale,
+        style=script.style,
+        speech=SpeechSpec(
+            engine=voice.engine, voice_id=voice.id, gender=voice.gender, accent=voice.accent,
+            text=normalise(transcript),
+            prosody=Prosody(rate=rate, pitch=round(float(rng.uniform(recipe.voices.pitch.low, recipe.voices.pitch.high)), 3),
+                            style=script.style),
+        ),
+        background=BackgroundSpec(source=_ref(*bed), offset_s=round(float(rng.uniform(0, bed[1].duration_s)), 3)),
+        events=events,
+        room=room,
+        mix=MixSpec(
+            snr_db=round(float(rng.uniform(band.low, band.high)), 2),
+            lead_in_s=round(float(rng.uniform(scene.lead_in_s.low, scene.lead_in_s.high)), 3),
+            tail_s=round(float(rng.uniform(scene.tail_s.low, scene.tail_s.high)), 3),
+            target_lufs=scene.target_lufs,
+            max_peak_dbfs=scene.max_peak_dbfs,
+        ),
+        augment=augment,
+        sample_rate=recipe.sample_rate,
+        audio_format=recipe.audio_format,
+        stems=recipe.stems,
+    )

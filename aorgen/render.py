@@ -1,0 +1,208 @@
+"""render(spec) -> Rendered: a pure function of the spec and the asset files it names."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from aorgen.augment import apply_augmentations
+from aorgen.cache import ArrayCache, content_key
+from aorgen.errors import AorgenError
+from aorgen.loudness import SILENCE_LUFS, integrated_loudness, peak_dbfs
+from aorgen.room import apply_room, impulse_response, measure_rt60
+from aorgen.scene import event_gain, event_onset, loop_to_length, mix, place
+from aorgen.soundbank import Bank, Clip, load_bank
+from aorgen.spec import SampleSpec, SourceRef, SpeechSpec
+from aorgen.tts import get_engine
+from aorgen.voices import Voice
+
+SNR_TOLERANCE_DB = 0.5
+SILENT_LUFS = -50.0
+
+
+@dataclass
+class QC:
+    achieved_snr_db: float
+    peak_dbfs: float
+    loudness_lufs: float
+    rt60_measured_s: float | None
+    limiter_gain_db: float
+    passed: bool
+
+
+@dataclass
+class Rendered:
+    spec: SampleSpec
+    audio: bytes  # encoded mixture
+    speech: bytes | None
+    background: bytes | None
+    duration_s: float
+    qc: QC
+
+
+@dataclass
+class RenderContext:
+    """What rendering needs besides the spec: the banks by name and the caches."""
+
+    banks: dict[str, Bank]
+    cache_dir: Path | None = None
+    speech_cache: ArrayCache = field(init=False)
+    rir_cache: ArrayCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.speech_cache = ArrayCache(self.cache_dir, "speech")
+        self.rir_cache = ArrayCache(self.cache_dir, "rir")
+        self.texture_cache = ArrayCache(self.cache_dir, "texture")
+        self._sources: dict[tuple[str, str, int], np.ndarray] = {}
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def stage(self, name: str):
+        """Accumulate wall time per pipeline stage (speech, scene, room, mix, encode, write)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] += time.perf_counter() - start
+
+    @classmethod
+    def from_bank_paths(cls, paths: list[Path], cache_dir: Path | None) -> RenderContext:
+        banks = [load_bank(p) for p in paths]
+        return cls({b.name: b for b in banks}, cache_dir)
+
+    def source(self, ref: SourceRef, sample_rate: int) -> np.ndarray:
+        """A bank entry's samples at ``sample_rate``, checked against the spec's pin."""
+        bank = self.bank(ref.bank)
+        clip = bank.clip(ref.clip_id)
+        if clip.sha256 != ref.sha256:
+            raise AorgenError("the bank's clip changed since the spec was made (sha256 differs)",
+                              file=bank.file, item=ref.clip_id, field="sha256")
+        memo_key = (ref.bank, ref.clip_id, sample_rate)
+        if memo_key not in self._sources:
+            if clip.generator is not None:  # textures are cached on disk: babble costs TTS time
+                key = content_key("texture", clip, sample_rate)
+                audio = self.texture_cache.get_or_compute(key, lambda: _resampled(bank, clip, sample_rate))
+            else:
+                audio = _resampled(bank, clip, sample_rate)
+            self._sources[memo_key] = audio
+        return self._sources[memo_key]
+
+    def bank(self, name: str) -> Bank:
+        if name not in self.banks:
+            raise AorgenError(f"spec names sound bank '{name}', which is not loaded", field="bank")
+        return self.banks[name]
+
+
+def speech_audio(speech: SpeechSpec, sample_rate: int, cache: ArrayCache) -> np.ndarray:
+    """Synthesised speech at ``sample_rate``, cached by engine, version, voice, text, prosody."""
+    engine = get_engine(speech.engine)
+    key = content_key("speech", speech.engine, engine.version, speech.voice_id, speech.text,
+                      speech.prosody, sample_rate)
+
+    def compute() -> np.ndarray:
+        voice = Voice(engine=speech.engine, id=speech.voice_id, gender=speech.gender, accent=speech.accent)
+        out = engine.synthesize(speech.text, voice, speech.prosody)
+        samples = soxr.resample(out.samples, out.sample_rate, sample_rate)
+        return _trim_silence(samples.astype(np.float32), sample_rate)
+
+    return cache.get_or_compute(key, compute)
+
+
+def _trim_silence(x: np.ndarray, sample_rate: int, threshold_db: float = -50.0) -> np.ndarray:
+    frame = int(0.01 * sample_rate)
+    energy = np.sqrt(np.convolve(x**2, np.ones(frame) / frame, mode="same"))
+    loud = np.flatnonzero(energy > np.max(energy) * 10 ** (threshold_db / 20))
+    return x[max(0, loud[0] - frame) : loud[-1] + frame] if len(loud) else x
+
+
+def _resampled(bank: Bank, clip: Clip, sample_rate: int) -> np.ndarray:
+    data, rate = bank.read(clip)
+    return soxr.resample(data, rate, sample_rate).astype(np.float32) if rate != sample_rate else data
+
+
+def encode(samples: np.ndarray, sample_rate: int, audio_format: str) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, samples, sample_rate, format=audio_format.upper(), subtype="PCM_16")
+    return buf.getvalue()
+
+
+def decode(blob: bytes) -> tuple[np.ndarray, int]:
+    data, rate = sf.read(io.BytesIO(blob), dtype="float32")
+    return data, rate
+
+
+def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
+    sr = spec.sample_rate
+    with ctx.stage("speech"):
+        speech = speech_audio(spec.speech, sr, ctx.speech_cache)
+    lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
+    total = lead_in + len(speech) + tail
+    span = slice(lead_in, lead_in + len(speech))
+
+    with ctx.stage("scene"):
+        speech_canvas = np.zeros(total, dtype=np.float32)
+        speech_canvas[span] = speech
+        bed_source = ctx.source(spec.background.source, sr)
+        background = loop_to_length(bed_source, int(spec.background.offset_s * sr), total, sr)
+        bed_lufs = integrated_loudness(background, sr)
+        for event in spec.events:
+            clip = ctx.source(event.source, sr)
+            onset = event_onset(event.anchor, event.position, len(clip), lead_in, len(speech), total)
+            place(background, clip, onset, event_gain(clip, bed_lufs, event.event_to_bed_db, sr))
+
+    rt60_measured = None
+    if spec.room is not None:
+        with ctx.stage("room"):
+            rir = impulse_response(spec.room, sr, ctx.rir_cache)
+            rt60_measured = round(measure_rt60(rir, sr), 4)
+            speech_canvas = apply_room(speech_canvas, rir, spec.room.wet)
+            if spec.room.apply_to_background:
+                background = apply_room(background, rir, spec.room.wet)
+
+    with ctx.stage("mix"):
+        mixed = mix(speech_canvas, background, span, spec.mix, sr)
+        mixture = apply_augmentations(mixed.mixture, sr, spec.augment)
+        extra_gain_db = min(0.0, spec.mix.max_peak_dbfs - 0.05 - peak_dbfs(mixture))
+        mixture = (mixture * 10 ** (extra_gain_db / 20)).astype(np.float32)
+
+    with ctx.stage("encode"):
+        audio = encode(mixture, sr, spec.audio_format)
+        speech_bytes = encode(mixed.speech, sr, spec.audio_format)
+        background_bytes = encode(mixed.background, sr, spec.audio_format)
+        qc = measure_qc(spec, audio, speech_bytes, background_bytes, span,
+                        mixed.limiter_gain_db + extra_gain_db, rt60_measured)
+    return Rendered(
+        spec=spec,
+        audio=audio,
+        speech=speech_bytes if spec.stems else None,
+        background=background_bytes if spec.stems else None,
+        duration_s=round(total / sr, 4),
+        qc=qc,
+    )
+
+
+def measure_qc(spec: SampleSpec, audio: bytes, speech: bytes, background: bytes, span: slice,
+               limiter_gain_db: float, rt60_measured: float | None) -> QC:
+    """Measured on the encoded (16-bit) audio, as a user of the dataset would measure it."""
+    sr = spec.sample_rate
+    mixture, _ = decode(audio)
+    speech_stem, _ = decode(speech)
+    background_stem, _ = decode(background)
+    achieved = integrated_loudness(speech_stem[span], sr) - integrated_loudness(background_stem[span], sr)
+    peak = peak_dbfs(mixture)
+    loudness = integrated_loudness(mixture, sr)
+    passed = (
+        abs(achieved - spec.mix.snr_db) <= SNR_TOLERANCE_DB
+        and peak <= spec.mix.max_peak_dbfs + 1e-3
+        and SILENT_LUFS < loudness > SILENCE_LUFS
+    )
+    return QC(round(achieved, 3), round(peak, 3), round(loudness, 3), rt60_measured,
+              round(limiter_gain_db, 3), bool(passed))

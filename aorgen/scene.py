@@ -1,0 +1,89 @@
+"""Scene composition (like Scaper): a looped background bed, foreground events placed before,
+during or after the speech, and levels set by loudness (ITU-R BS.1770)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
+from aorgen.spec import MixSpec
+
+CROSSFADE_S = 0.05
+
+
+def loop_to_length(source: np.ndarray, start: int, length: int, sample_rate: int) -> np.ndarray:
+    """``length`` samples of ``source`` from ``start``, wrapping round with equal-power crossfades."""
+    fade = min(int(CROSSFADE_S * sample_rate), len(source) // 4)
+    out = np.zeros(length, dtype=np.float32)
+    pos, cursor = 0, start % len(source)
+    ramp = np.sqrt(np.linspace(0, 1, fade, dtype=np.float32)) if fade else None
+    while pos < length:
+        piece = source[cursor:].copy()
+        if pos and fade:  # fade this piece in over the previous one's faded-out tail
+            piece[:fade] *= ramp
+            out[pos - fade : pos] *= ramp[::-1]
+            pos -= fade
+        take = min(len(piece), length - pos)
+        out[pos : pos + take] += piece[:take]
+        pos += take
+        cursor = 0
+    return out
+
+
+def event_onset(anchor: str, position: float, event_len: int, lead_in: int, speech_len: int, total: int) -> int:
+    """Where an event starts: before, during or after the speech, ``position`` ∈ [0, 1] within."""
+    regions = {
+        "before": (0, lead_in),
+        "during": (lead_in, lead_in + speech_len),
+        "after": (lead_in + speech_len, total),
+    }
+    start, end = regions[anchor]
+    return int(start + position * max(0, min(end, total) - start - event_len))
+
+
+def place(canvas: np.ndarray, clip: np.ndarray, onset: int, gain: float = 1.0) -> None:
+    end = min(len(canvas), onset + len(clip))
+    canvas[onset:end] += gain * clip[: end - onset]
+
+
+@dataclass
+class Mix:
+    mixture: np.ndarray
+    speech: np.ndarray
+    background: np.ndarray
+    background_gain_db: float
+    output_gain_db: float
+    limiter_gain_db: float  # extra attenuation (≤ 0) that kept the peak below the ceiling
+
+
+def speech_span_loudness(background: np.ndarray, span: slice, sample_rate: int) -> float:
+    return integrated_loudness(background[span], sample_rate)
+
+
+def event_gain(event: np.ndarray, bed_lufs: float, event_to_bed_db: float, sample_rate: int) -> float:
+    """Gain that puts an event's loudest 400 ms at the bed's loudness plus ``event_to_bed_db``."""
+    return db_to_gain(bed_lufs + event_to_bed_db - max_momentary_loudness(event, sample_rate))
+
+
+def mix(speech: np.ndarray, background: np.ndarray, span: slice, spec: MixSpec, sample_rate: int) -> Mix:
+    """Scale the background to the SNR (speech loudness − background loudness over the speech),
+    then bring the sum to the target loudness, attenuating further if the peak would pass
+    the ceiling (a recorded gain, never hard clipping)."""
+    speech_lufs = integrated_loudness(speech[span], sample_rate)
+    background_lufs = speech_span_loudness(background, span, sample_rate)
+    background_gain_db = speech_lufs - spec.snr_db - background_lufs
+    background = background * db_to_gain(background_gain_db)
+    mixture = speech + background
+    output_gain_db = spec.target_lufs - integrated_loudness(mixture, sample_rate)
+    limiter_gain_db = min(0.0, spec.max_peak_dbfs - 0.05 - (peak_dbfs(mixture) + output_gain_db))
+    gain = db_to_gain(output_gain_db + limiter_gain_db)
+    return Mix(
+        mixture=(mixture * gain).astype(np.float32),
+        speech=(speech * gain).astype(np.float32),
+        background=(background * gain).astype(np.float32),
+        background_gain_db=background_gain_db,
+        output_gain_db=output_gain_db,
+        limiter_gain_db=limiter_gain_db,
+    )

@@ -1,0 +1,179 @@
+"""Scenario templates: the benchmark's scripts, their schema, lint and statistics."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from aorgen.errors import AorgenError
+from aorgen.yamlio import load_model, read_yaml
+
+CATEGORIES = (
+    "media_fiction", "games_sports", "work_trades",
+    "performance_arts", "home_everyday", "learning_events",
+)
+LABELS = ("pseudo_harmful", "harmful_contrast", "benign_control")
+STYLES = ("neutral", "excited", "calm", "whisper", "angry", "sad", "happy", "fearful", "urgent")
+MIN_WORDS, MAX_WORDS = 4, 25
+NEAR_DUPLICATE_JACCARD = 0.6
+
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+Label = Literal[LABELS]  # type: ignore[valid-type]
+
+
+class Script(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    text: str = Field(min_length=1)
+    scene_tags: tuple[str, ...] = Field(min_length=1, max_length=3)
+    context: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+    style: Literal[STYLES] = "neutral"  # type: ignore[valid-type]
+    slots: dict[str, tuple[str, ...]] = {}
+    twin: str | None = None
+
+    @field_validator("slots")
+    @classmethod
+    def _nonempty_slots(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, fillers in value.items():
+            if not fillers:
+                raise ValueError(f"slot '{name}' has no fillers")
+        return value
+
+    def variants(self) -> list[str]:
+        """The text with every combination of slot fillers (just the text without slots)."""
+        names = sorted(self.slots)
+        if not names:
+            return [self.text]
+        return [
+            self.text.format(**dict(zip(names, combo)))
+            for combo in itertools.product(*(self.slots[n] for n in names))
+        ]
+
+
+class TemplateFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category
+    label: Label
+    scripts: list[Script] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class LoadedScript:
+    """A script with where it came from."""
+
+    script: Script
+    category: str
+    label: str
+    file: Path
+    line: int
+
+
+def _script_lines(path: Path) -> dict[str, int]:
+    lines = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = re.match(r"\s*-\s*id:\s*['\"]?([a-z0-9-]+)", line)
+        if match:
+            lines.setdefault(match.group(1), number)
+    return lines
+
+
+def template_files(paths: list[str | Path]) -> list[Path]:
+    """Expand folders and globs into the sorted list of template YAML files."""
+    files: list[Path] = []
+    for entry in paths:
+        entry = Path(entry)
+        if entry.is_dir():
+            files.extend(sorted(entry.rglob("*.yaml")))
+        elif any(ch in str(entry) for ch in "*?["):
+            files.extend(sorted(Path(p) for p in glob.glob(str(entry), recursive=True)))
+        else:
+            files.append(entry)
+    return [f for f in files if f.name != "README.yaml"]
+
+
+def load_templates(paths: list[str | Path]) -> list[LoadedScript]:
+    """Every script in the template files; ids unique, slot placeholders consistent."""
+    loaded: list[LoadedScript] = []
+    seen: dict[str, Path] = {}
+    for file in template_files(paths):
+        data = read_yaml(file)
+        if isinstance(data, dict) and "scripts" not in data:
+            continue  # not a template file (e.g. a tag list)
+        parsed = load_model(file, TemplateFile)
+        lines = _script_lines(file)
+        for script in parsed.scripts:
+            where = f"{file}:{lines.get(script.id, 0)}"
+            if script.id in seen:
+                raise AorgenError(f"duplicate script id (also in {seen[script.id]})", file=where, item=script.id, field="id")
+            seen[script.id] = file
+            placeholders = set(re.findall(r"\{(\w+)\}", script.text))
+            if placeholders != set(script.slots):
+                raise AorgenError(
+                    f"placeholders {sorted(placeholders)} do not match slots {sorted(script.slots)}",
+                    file=where, item=script.id, field="slots",
+                )
+            loaded.append(LoadedScript(script, parsed.category, parsed.label, file, lines.get(script.id, 0)))
+    if not loaded:
+        raise AorgenError("no template scripts found", file=", ".join(map(str, paths)))
+    return loaded
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z']+", text.lower()))
+
+
+def lint(scripts: list[LoadedScript], known_tags: set[str]) -> list[str]:
+    """Problems as 'file:line: id: field: message' lines (empty when the content is clean)."""
+    problems = []
+
+    def report(item: LoadedScript, field: str, message: str) -> None:
+        problems.append(f"{item.file}:{item.line}: {item.script.id}: {field}: {message}")
+
+    ids = {s.script.id: s for s in scripts}
+    for item in scripts:
+        script = item.script
+        for tag in script.scene_tags:
+            if tag not in known_tags:
+                report(item, "scene_tags", f"unknown scene tag '{tag}' (not in any sound bank)")
+        for text in script.variants():
+            words = len(text.split())
+            if not MIN_WORDS <= words <= MAX_WORDS:
+                report(item, "text", f"{words} words, outside {MIN_WORDS}-{MAX_WORDS}: {text!r}")
+        if len(script.rationale.split()) < 3:
+            report(item, "rationale", "missing or too short")
+        if script.twin is not None:
+            twin = ids.get(script.twin)
+            if twin is None:
+                report(item, "twin", f"no script with id '{script.twin}'")
+            elif twin.label != "pseudo_harmful":
+                report(item, "twin", f"twin '{script.twin}' is not a pseudo_harmful script")
+    # near-duplicates: Jaccard overlap of normalised word sets, within a label
+    by_label: dict[str, list[tuple[LoadedScript, frozenset[str]]]] = {}
+    for item in scripts:
+        by_label.setdefault(item.label, []).append((item, _tokens(item.script.text)))
+    for group in by_label.values():
+        for (a, ta), (b, tb) in itertools.combinations(group, 2):
+            overlap = len(ta & tb) / max(1, len(ta | tb))
+            if overlap > NEAR_DUPLICATE_JACCARD:
+                kind = "duplicate" if ta == tb else f"near-duplicate (overlap {overlap:.2f})"
+                report(b, "text", f"{kind} of {a.script.id} ({a.file}:{a.line})")
+    return problems
+
+
+def stats(scripts: list[LoadedScript]) -> dict[str, Counter]:
+    return {
+        "category x label": Counter(f"{s.category} / {s.label}" for s in scripts),
+        "scene_tag": Counter(t for s in scripts for t in s.script.scene_tags),
+        "words": Counter(f"{(len(s.script.text.split()) - 1) // 5 * 5 + 1}-{(len(s.script.text.split()) - 1) // 5 * 5 + 5}" for s in scripts),
+        "style": Counter(s.script.style for s in scripts),
+    }
