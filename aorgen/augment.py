@@ -3,6 +3,7 @@ the spec, so each transform here is built with its exact values (min == max, p =
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import numpy as np
@@ -91,10 +92,13 @@ def apply_augmentations(samples: np.ndarray, sample_rate: int, steps: tuple[Augm
     for step in steps:
         _, build = AUGMENTATIONS[step.name]
         transform = build(dict(step.params))
-        state = np.random.get_state()
+        # audiomentations draws from both the `random` module and numpy's global RNG
+        np_state, py_state = np.random.get_state(), random.getstate()
         np.random.seed(int(step.params["seed"]))
+        random.seed(int(step.params["seed"]))
         try:
             samples = transform(samples=samples.astype(np.float32), sample_rate=sample_rate)
         finally:
-            np.random.set_state(state)
+            np.random.set_state(np_state)
+            random.setstate(py_state)
     return samples.astype(np.float32)

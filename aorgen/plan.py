@@ -83,7 +83,7 @@ class _Scenes:
         return beds[rng.integers(len(beds))] if beds else None
 
     def pick_events(self, tags: tuple[str, ...], count: int, rng: np.random.Generator):
-        events = list(dict.fromkeys(c for t in tags for c in self.events[t]))
+        events = list({(b.name, c.id): (b, c) for t in tags for b, c in self.events[t]}.values())
         picks = rng.choice(len(events), size=min(count, len(events)), replace=False) if events else []
         return [events[i] for i in sorted(picks)]
 

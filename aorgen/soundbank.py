@@ -86,7 +86,7 @@ class Catalogue(BaseModel):
     clips: list[Clip]
 
 
-@dataclass
+@dataclass(eq=False)
 class Bank:
     """A catalogue plus the folder its paths are relative to."""
 

@@ -72,7 +72,7 @@ class EspeakEngine(SpeechEngine):
 
     @property
     def version(self) -> str:
-        return f"espeak-ng {self._version}"
+        return f"espeak-ng {self._version} (aorgen espeak engine r2)"
 
     def voices(self) -> list[Voice]:
         return [
@@ -124,6 +124,9 @@ class EspeakEngine(SpeechEngine):
     def _synthesize_here(self, text: str, voice: Voice, prosody: Prosody) -> tuple[int, np.ndarray]:
         rate_mul, pitch_mul, pitch_range = _STYLE_PROSODY.get(prosody.style, (1.0, 1.0, 50))
         self._chunks = []
+        # breath noise and jitter come from libc's rand() and espeak's own generator
+        ctypes.CDLL(None).srand(0)
+        self._lib.espeak_ng_SetRandSeed(0)
         if self._lib.espeak_SetVoiceByName(voice.id.encode()) != 0:
             return -2, np.zeros(0, np.int16)
         self._lib.espeak_SetParameter(_RATE, round(_BASE_RATE_WPM * prosody.rate * rate_mul), 0)
