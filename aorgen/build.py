@@ -122,6 +122,17 @@ def plan_digest(specs: list[SampleSpec]) -> str:
     return h.hexdigest()
 
 
+def check_sources(the_plan: Plan) -> None:
+    """Every recording the plan uses exists and matches its sha256, before any rendering."""
+    banks = {b.name: b for b in the_plan.banks}
+    used = {(s.bank, s.clip_id) for spec in the_plan.specs for s in spec.sources}
+    for bank_name, clip_id in sorted(used):
+        bank = banks[bank_name]
+        clip = bank.clip(clip_id)
+        if clip.path is not None:
+            bank.read(clip)
+
+
 @contextmanager
 def build_lock(out: Path, name: str):
     """Refuse a second build into the same folder while one runs."""
@@ -159,6 +170,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     out = Path(out)
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
     the_plan = plan(recipe)
+    check_sources(the_plan)
     shards = shard_specs(the_plan.specs, recipe.shard_size)
     name = recipe.name if shard is None else f"{recipe.name}.shard-{shard[0]}-of-{shard[1]}"
     if shard is not None:

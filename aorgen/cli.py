@@ -41,7 +41,8 @@ def _progress_bar(label: str):
 
     def update(done: int, total: int) -> None:
         if bar["tqdm"] is None:
-            bar["tqdm"] = tqdm(total=total, desc=label, unit="clip", dynamic_ncols=True, file=sys.stderr)
+            bar["tqdm"] = tqdm(total=total, desc=label, unit="clip", dynamic_ncols=True, file=sys.stderr,
+                              disable=None)  # None: no bar when stderr is not a terminal
         bar["tqdm"].n = done
         bar["tqdm"].refresh()
         if done >= total:

@@ -16,9 +16,9 @@ import soxr
 from aorgen.augment import apply_augmentations
 from aorgen.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
-from aorgen.loudness import SILENCE_LUFS, integrated_loudness, peak_dbfs
+from aorgen.loudness import db_to_gain, integrated_loudness, peak_dbfs
 from aorgen.room import apply_room, impulse_response, measure_rt60
-from aorgen.scene import event_gain, event_onset, loop_to_length, mix, place
+from aorgen.scene import event_gain, event_onset, loop_to_length, mix, output_level, place
 from aorgen.soundbank import Bank, Clip, load_bank
 from aorgen.spec import SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
@@ -169,16 +169,17 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
 
     with ctx.stage("mix"):
         mixed = mix(speech_canvas, background, span, spec.mix, sr)
-        mixture = apply_augmentations(mixed.mixture, sr, spec.augment)
-        extra_gain_db = min(0.0, spec.mix.max_peak_dbfs - 0.05 - peak_dbfs(mixture))
-        mixture = (mixture * 10 ** (extra_gain_db / 20)).astype(np.float32)
+        mixture, limiter_gain_db = mixed.mixture, mixed.limiter_gain_db
+        if spec.augment:  # augmentations change the level: bring it back to the target
+            mixture = apply_augmentations(mixture, sr, spec.augment)
+            gain_db, limiter_gain_db = output_level(mixture, spec.mix, sr)
+            mixture = (mixture * db_to_gain(gain_db + limiter_gain_db)).astype(np.float32)
 
     with ctx.stage("encode"):
         audio = encode(mixture, sr, spec.audio_format)
         speech_bytes = encode(mixed.speech, sr, spec.audio_format)
         background_bytes = encode(mixed.background, sr, spec.audio_format)
-        qc = measure_qc(spec, audio, speech_bytes, background_bytes, span,
-                        mixed.limiter_gain_db + extra_gain_db, rt60_measured)
+        qc = measure_qc(spec, audio, speech_bytes, background_bytes, span, limiter_gain_db, rt60_measured)
     return Rendered(
         spec=spec,
         audio=audio,
@@ -202,7 +203,7 @@ def measure_qc(spec: SampleSpec, audio: bytes, speech: bytes, background: bytes,
     passed = (
         abs(achieved - spec.mix.snr_db) <= SNR_TOLERANCE_DB
         and peak <= spec.mix.max_peak_dbfs + 1e-3
-        and SILENT_LUFS < loudness > SILENCE_LUFS
+        and loudness > SILENT_LUFS
     )
     return QC(round(achieved, 3), round(peak, 3), round(loudness, 3), rt60_measured,
               round(limiter_gain_db, 3), bool(passed))

@@ -67,6 +67,13 @@ def event_gain(event: np.ndarray, bed_lufs: float, event_to_bed_db: float, sampl
     return db_to_gain(bed_lufs + event_to_bed_db - max_momentary_loudness(event, sample_rate))
 
 
+def output_level(mixture: np.ndarray, spec: MixSpec, sample_rate: int) -> tuple[float, float]:
+    """(gain to the target loudness, extra attenuation ≤ 0 that keeps the peak under the ceiling)."""
+    output_gain_db = spec.target_lufs - integrated_loudness(mixture, sample_rate)
+    limiter_gain_db = min(0.0, spec.max_peak_dbfs - 0.05 - (peak_dbfs(mixture) + output_gain_db))
+    return output_gain_db, limiter_gain_db
+
+
 def mix(speech: np.ndarray, background: np.ndarray, span: slice, spec: MixSpec, sample_rate: int) -> Mix:
     """Scale the background to the SNR (speech loudness − background loudness over the speech),
     then bring the sum to the target loudness, attenuating further if the peak would pass
@@ -76,8 +83,7 @@ def mix(speech: np.ndarray, background: np.ndarray, span: slice, spec: MixSpec, 
     background_gain_db = speech_lufs - spec.snr_db - background_lufs
     background = background * db_to_gain(background_gain_db)
     mixture = speech + background
-    output_gain_db = spec.target_lufs - integrated_loudness(mixture, sample_rate)
-    limiter_gain_db = min(0.0, spec.max_peak_dbfs - 0.05 - (peak_dbfs(mixture) + output_gain_db))
+    output_gain_db, limiter_gain_db = output_level(mixture, spec, sample_rate)
     gain = db_to_gain(output_gain_db + limiter_gain_db)
     return Mix(
         mixture=(mixture * gain).astype(np.float32),
