@@ -12,10 +12,10 @@ from aorgen.spec import SampleSpec, SourceRef
 
 # Strictness ladder: the dataset takes the strictest terms among the clips it uses.
 _LADDER = (
-    ("cc0-1.0", {"CC0-1.0", "Unlicense"}),
+    ("cc0-1.0", {"CC0-1.0", "Unlicense", "LicenseRef-public-domain"}),
     ("cc-by-4.0", {"CC-BY-3.0", "CC-BY-4.0", "BSD-3-Clause", "MIT", "LicenseRef-Freesound-Sampling-Plus"}),
-    ("cc-by-sa-4.0", {"CC-BY-SA-3.0", "CC-BY-SA-4.0"}),
-    ("gpl-3.0", {"GPL-2.0-or-later", "GPL-2.0-only", "GPL-3.0-or-later"}),
+    ("cc-by-sa-4.0", {"CC-BY-SA-3.0", "CC-BY-SA-4.0", "LAL-1.2"}),
+    ("gpl-3.0", {"GPL-2.0-or-later", "GPL-2.0-only", "GPL-3.0-or-later", "GFDL-1.3-only"}),
     ("cc-by-nc-4.0", {"CC-BY-NC-3.0", "CC-BY-NC-4.0"}),
     ("cc-by-nc-sa-4.0", {"CC-BY-NC-SA-4.0"}),
 )

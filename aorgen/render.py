@@ -128,9 +128,14 @@ def _resampled(bank: Bank, clip: Clip, sample_rate: int) -> np.ndarray:
     return soxr.resample(data, rate, sample_rate).astype(np.float32) if rate != sample_rate else data
 
 
-def encode(samples: np.ndarray, sample_rate: int, audio_format: str) -> bytes:
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Quantise to 16 bits the way the encoded file stores it (levels are below full scale)."""
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def encode(pcm: np.ndarray, sample_rate: int, audio_format: str) -> bytes:
     buf = io.BytesIO()
-    sf.write(buf, samples, sample_rate, format=audio_format.upper(), subtype="PCM_16")
+    sf.write(buf, pcm, sample_rate, format=audio_format.upper(), subtype="PCM_16")
     return buf.getvalue()
 
 
@@ -176,10 +181,9 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
             mixture = (mixture * db_to_gain(gain_db + limiter_gain_db)).astype(np.float32)
 
     with ctx.stage("encode"):
-        audio = encode(mixture, sr, spec.audio_format)
-        speech_bytes = encode(mixed.speech, sr, spec.audio_format)
-        background_bytes = encode(mixed.background, sr, spec.audio_format)
-        qc = measure_qc(spec, audio, speech_bytes, background_bytes, span, limiter_gain_db, rt60_measured)
+        pcm = [to_pcm16(x) for x in (mixture, mixed.speech, mixed.background)]
+        qc = measure_qc(spec, *(p / 32768.0 for p in pcm), span, limiter_gain_db, rt60_measured)
+        audio, speech_bytes, background_bytes = (encode(p, sr, spec.audio_format) for p in pcm)
     return Rendered(
         spec=spec,
         audio=audio,
@@ -190,13 +194,10 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
     )
 
 
-def measure_qc(spec: SampleSpec, audio: bytes, speech: bytes, background: bytes, span: slice,
-               limiter_gain_db: float, rt60_measured: float | None) -> QC:
-    """Measured on the encoded (16-bit) audio, as a user of the dataset would measure it."""
+def measure_qc(spec: SampleSpec, mixture: np.ndarray, speech_stem: np.ndarray, background_stem: np.ndarray,
+               span: slice, limiter_gain_db: float, rt60_measured: float | None) -> QC:
+    """Measured on the 16-bit samples the files hold, as a user of the dataset would."""
     sr = spec.sample_rate
-    mixture, _ = decode(audio)
-    speech_stem, _ = decode(speech)
-    background_stem, _ = decode(background)
     achieved = integrated_loudness(speech_stem[span], sr) - integrated_loudness(background_stem[span], sr)
     peak = peak_dbfs(mixture)
     loudness = integrated_loudness(mixture, sr)

@@ -19,6 +19,7 @@ from aorgen.yamlio import load_model
 
 SPDX_TERMS = {  # licence -> (commercial_ok, share_alike)
     "CC0-1.0": (True, False),
+    "LicenseRef-public-domain": (True, False),
     "CC-BY-3.0": (True, False),
     "CC-BY-4.0": (True, False),
     "CC-BY-SA-3.0": (True, True),
@@ -29,6 +30,8 @@ SPDX_TERMS = {  # licence -> (commercial_ok, share_alike)
     "GPL-2.0-or-later": (True, True),
     "GPL-2.0-only": (True, True),
     "GPL-3.0-or-later": (True, True),
+    "GFDL-1.3-only": (True, True),
+    "LAL-1.2": (True, True),
     "BSD-3-Clause": (True, False),
     "MIT": (True, False),
     "Unlicense": (True, False),
