@@ -224,6 +224,27 @@ def soundbank_stats(banks):
             click.echo(f"  {key:32s} {count}")
 
 
+@soundbank.command("import")
+@click.argument("source")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank folder to create.")
+@click.option("--licenses", help="Keep only these SPDX ids, comma-separated (e.g. CC0-1.0,CC-BY-4.0).")
+@click.option("--bank-name", help="Bank name (default: the dataset's).")
+@click.option("--role", type=click.Choice(["background", "event"]), help="Role of every clip "
+              "(default: the dataset's hint, else event below 5 s).")
+@click.option("--tags-map", type=click.Path(path_type=Path), help="YAML label -> scene tags, merged over the default.")
+@click.option("--sample-rate", type=int, help="Resample to this rate (default: keep the source rate).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing bank folder.")
+def soundbank_import(source, out, licenses, bank_name, role, tags_map, sample_rate, overwrite):
+    """Import SOURCE as a bank: folder:PATH, esc50:PATH, fsd50k:PATH, urbansound8k:PATH,
+    soundata:NAME or hf:REPO_ID (the last two download first)."""
+    from aorgen.importers import import_bank
+
+    summary = import_bank(source, out, licenses=[s.strip() for s in licenses.split(",")] if licenses else None,
+                          bank_name=bank_name, role=role, tags_map=tags_map, sample_rate=sample_rate,
+                          overwrite=overwrite, progress=_progress_bar("importing"))
+    click.echo(summary.describe())
+
+
 @main.group()
 def templates():
     """Scenario templates."""
@@ -262,6 +283,183 @@ def templates_stats(paths):
         click.echo(f"{name}:")
         for key, count in sorted(counter.items()):
             click.echo(f"  {key:40s} {count}")
+
+
+# --- evaluation -----------------------------------------------------------------------
+
+
+def _options(pairs: tuple[str, ...], field: str) -> dict:
+    """KEY=VALUE pairs (values parsed as YAML scalars) into a dict."""
+    import yaml
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise AorgenError(f"expected KEY=VALUE, got '{pair}'", field=field)
+        options[key] = yaml.safe_load(value)
+    return options
+
+
+@main.command("eval")
+@click.option("--dataset", required=True, help="Dataset folder or Hub id.")
+@click.option("--model", required=True, help="Model id or local path (or served model name).")
+@click.option("--condition", "conditions", default="audio", show_default=True,
+              help="Comma-separated: audio, audio_only, speech_only, text, text_context, cot.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@click.option("--name", help="Run folder name (default: from the model and mitigation).")
+@click.option("--adapter", help="Model adapter (default: from the checkpoint's config).")
+@click.option("--revision")
+@click.option("--dtype", default="auto", show_default=True)
+@click.option("--device-map")
+@click.option("--trust-remote-code", is_flag=True)
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--max-new-tokens", type=int, default=256, show_default=True)
+@click.option("--sample", is_flag=True, help="Sample instead of greedy decoding.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--split", default="test", show_default=True)
+@click.option("--limit", type=int, help="At most this many samples (quick runs).")
+@click.option("--option", "options", multiple=True, help="Adapter option KEY=VALUE (e.g. base_url=...).")
+@click.option("--steer", type=click.Path(exists=True, path_type=Path), help="Steering vector to apply.")
+@click.option("--coefficient", type=float, help="Steering coefficient (default: the vector's).")
+@click.option("--lora", type=click.Path(exists=True, path_type=Path), help="LoRA adapter folder to merge in.")
+@click.option("--force", is_flag=True, help="Recompute cached generations.")
+def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, device_map, trust_remote_code,
+             batch_size, max_new_tokens, sample, seed, split, limit, options, steer, coefficient, lora, force):
+    """Run a model on the benchmark under matched conditions (resumable)."""
+    from aorgen.evaluate.records import GenerationOptions
+
+    kwargs = dict(
+        conditions=[c.strip() for c in conditions.split(",") if c.strip()], out=out, batch_size=batch_size,
+        generation=GenerationOptions(max_new_tokens=max_new_tokens, do_sample=sample, seed=seed),
+        split=split, limit=limit, force=force,
+    )
+    if steer or lora:
+        from aorgen.mitigate.apply import run_mitigated_eval
+
+        summary = run_mitigated_eval(dataset, model, steer=steer, coefficient=coefficient, lora=lora, name=name,
+                                     adapter=adapter, revision=revision, dtype=dtype, device_map=device_map,
+                                     trust_remote_code=trust_remote_code, **kwargs)
+    else:
+        from aorgen.evaluate.run import run_eval
+
+        summary = run_eval(dataset, model, name=name, adapter=adapter, revision=revision, dtype=dtype,
+                           device_map=device_map, trust_remote_code=trust_remote_code,
+                           adapter_options=_options(options, "--option"), **kwargs)
+    for cond in summary.generated.keys() | summary.cached.keys():
+        click.echo(f"{cond}: {summary.generated.get(cond, 0)} generated, {summary.cached.get(cond, 0)} cached, "
+                   f"{summary.errors.get(cond, 0)} errors")
+    click.echo(f"-> {summary.run_dir}")
+
+
+@main.command()
+@click.argument("runs", type=click.Path(exists=True, path_type=Path))
+@click.option("--judge", default="rules", show_default=True, help="rules | llm | wildguard")
+@click.option("--option", "options", multiple=True, help="Judge option KEY=VALUE (e.g. model=..., base_url=...).")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--force", is_flag=True)
+def judge(runs, judge, options, batch_size, force):
+    """Judge every response in a run folder (or a folder of runs): compliance or refusal."""
+    from aorgen.evaluate.judging import run_judge
+
+    for summary in run_judge(runs, judge, judge_options=_options(options, "--option"), batch_size=batch_size,
+                             force=force):
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+        click.echo(f"{summary.run_dir}: {summary.judged} judged, {summary.cached} cached; {counts}")
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
+@click.option("--judge", default="rules", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def report(runs, out, judge, seed):
+    """Over-refusal report (markdown, CSV, PNG) comparing one or more runs."""
+    from aorgen.evaluate.report import build_report
+
+    built = build_report(list(runs) if len(runs) > 1 else runs[0], out, judge=judge, seed=seed)
+    click.echo(f"report -> {built.out}")
+
+
+@main.command("judge-eval")
+@click.option("--xstest", "xstest", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
+              help="XSTest completions CSV with human labels (repeatable).")
+@click.option("--judge", default="rules", show_default=True)
+@click.option("--option", "options", multiple=True)
+def judge_eval_cmd(xstest, judge, options):
+    """How well a judge agrees with XSTest's human refusal labels."""
+    from aorgen.evaluate.judging import format_judge_eval, judge_eval
+
+    for path in xstest:
+        click.echo(format_judge_eval(judge_eval(path, judge, judge_options=_options(options, "--option"))))
+
+
+# --- mitigation -------------------------------------------------------------------------
+
+
+@main.group()
+def steer():
+    """Activation steering vectors."""
+
+
+@steer.command("fit")
+@click.option("--dataset", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--model", required=True)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Vector file (.safetensors).")
+@click.option("--method", type=click.Choice(["contrast", "judged"]), default="contrast", show_default=True,
+              help="contrast: harmful-contrast vs pseudo-harmful inputs; judged: refused vs complied responses.")
+@click.option("--run", type=click.Path(exists=True, path_type=Path), help="Judged eval run (method judged).")
+@click.option("--judge", default="rules", show_default=True)
+@click.option("--split", default="train", show_default=True)
+@click.option("--dtype", default="auto", show_default=True)
+@click.option("--layer", type=int, help="Fix the layer instead of sweeping.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def steer_fit(dataset, model, out, method, run, judge, split, dtype, layer, seed):
+    """Fit a refusal direction from the language model's decoder hidden states."""
+    from aorgen.mitigate.steering import fit_from_dataset
+
+    vector = fit_from_dataset(dataset, model, out, method=method, run=run, judge=judge, split=split,
+                              dtype=dtype, layer=layer, seed=seed)
+    click.echo(f"layer {vector.layer}, {vector.method}, saved -> {out}")
+
+
+@main.command()
+@click.option("--dataset", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--model", required=True)
+@click.option("--method", type=click.Choice(["rrs", "sft"]), default="rrs", show_default=True)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--steps", type=int, help="Optimizer steps (default: from --epochs).")
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--batch-size", type=int, default=4, show_default=True)
+@click.option("--grad-accum", type=int, default=4, show_default=True)
+@click.option("--lora-r", type=int, default=16, show_default=True)
+@click.option("--dtype", default="auto", show_default=True, help="auto: bf16 on GPU, fp32 on CPU.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-resume", is_flag=True, help="Start over instead of resuming from the last checkpoint.")
+def finetune(dataset, model, method, out, steps, epochs, lr, batch_size, grad_accum, lora_r, dtype, seed, no_resume):
+    """LoRA fine-tuning against over-refusal: rrs (representation reshaping) or sft."""
+    from aorgen.mitigate.finetune import finetune as run_finetune
+
+    result = run_finetune(dataset, model, method, out, steps=steps, epochs=epochs, lr=lr, batch_size=batch_size,
+                          grad_accum=grad_accum, lora_r=lora_r, resume=not no_resume, dtype=dtype, seed=seed)
+    last = result.history[-1]["loss"] if result.history else float("nan")
+    resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
+    click.echo(f"{result.method}: {result.steps} steps{resumed}, last loss {last:.4f}; adapter -> {result.adapter_dir}")
+
+
+@main.command()
+@click.argument("before", type=click.Path(exists=True, path_type=Path))
+@click.argument("after", type=click.Path(exists=True, path_type=Path))
+@click.option("--judge", default="rules", show_default=True)
+@click.option("--condition", default="audio", show_default=True)
+@click.option("--tolerance", type=float, default=0.05, show_default=True)
+def compare(before, after, judge, condition, tolerance):
+    """ORR and harmful-contrast refusal before and after a mitigation, side by side."""
+    from aorgen.mitigate.compare import compare_runs
+
+    result = compare_runs(before, after, judge=judge, condition=condition, tolerance=tolerance)
+    click.echo(result.to_markdown())
 
 
 if __name__ == "__main__":  # pragma: no cover

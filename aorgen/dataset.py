@@ -126,7 +126,14 @@ def load_hf(path_or_repo: str, split: str | None = None):
     """The dataset through ``datasets.load_dataset`` with audio columns left undecoded."""
     import datasets
 
-    ds = datasets.load_dataset(path_or_repo, split=split)
+    local = Path(path_or_repo)
+    if local.is_dir():  # name the files: load_dataset(folder) caches by folder name, not content
+        files: dict[str, list[str]] = {}
+        for file in shard_files(local):
+            files.setdefault(file.name.split("-")[0], []).append(str(file))
+        ds = datasets.load_dataset("parquet", data_files=files, split=split)
+    else:
+        ds = datasets.load_dataset(path_or_repo, split=split)
     if isinstance(ds, datasets.DatasetDict):
         return datasets.DatasetDict({name: _undecoded(part) for name, part in ds.items()})
     return _undecoded(ds)

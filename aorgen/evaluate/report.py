@@ -1,0 +1,201 @@
+"""``aorgen report``: markdown + CSV tables and PNG plots over one or more judged runs.
+
+Written to a temporary folder and moved into place, so the report folder is complete or
+absent.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from aorgen.errors import AorgenError, require
+
+from . import metrics
+
+CATEGORIES = (
+    "media_fiction", "games_sports", "work_trades", "performance_arts", "home_everyday", "learning_events",
+)
+
+
+# row order of the markdown tables (anything else sorts after, alphabetically)
+_ORDER = {
+    "category": [*CATEGORIES, metrics.ALL],
+    "snr_band": [name for _, name in metrics.SNR_BANDS],
+    "rt60_band": [name for _, name in metrics.RT60_BANDS],
+}
+
+
+@dataclass
+class Report:
+    out: Path
+    summary: pd.DataFrame
+    orr_by_category: pd.DataFrame
+    context_effect: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame]
+
+
+def build_report(
+    runs: str | Path, out: str | Path, *, judge: str = "rules", n_boot: int = metrics.N_BOOT, seed: int = 0,
+) -> Report:
+    """Tables (``*.csv`` and ``report.md``) and plots (``*.png``) for every run under
+    ``runs``, from the verdicts of ``judge``. Wrapped by ``aorgen report``."""
+    df = metrics.load_results(runs, judge)
+    if df.empty or df["verdict"].isna().all():
+        raise AorgenError(f"no generations judged by '{judge}' (run `aorgen judge` first)", file=runs)
+    out = Path(out)
+    tables = Report(
+        out=out,
+        summary=metrics.summary(df, n_boot=n_boot, seed=seed),
+        orr_by_category=metrics.orr_by_category(df, n_boot=n_boot, seed=seed),
+        context_effect=metrics.context_effect(df, n_boot=n_boot, seed=seed),
+        breakdowns={f: metrics.breakdown(df, f, n_boot=n_boot, seed=seed) for f in metrics.BREAKDOWNS},
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_tables(tables, tmp, judge, n_boot)
+        _plot_orr_by_category(tables.orr_by_category, tmp / "orr_by_category.png")
+        _plot_orr_vs_harmful(tables.summary, tmp / "orr_vs_harmful.png")
+        _plot_runs(tables.summary, tmp / "runs.png")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tables
+
+
+def _ci(rate: float, lo: float, hi: float) -> str:
+    return "–" if pd.isna(rate) else f"{rate:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _cells(t: pd.DataFrame, index: str) -> pd.DataFrame:
+    """Rates as "rate [lo, hi] (n)" cells: one row per ``index`` value, one column per
+    run · condition."""
+    if t.empty:
+        return t
+    t = t.assign(
+        cell=[f"{_ci(r.rate, r.ci_low, r.ci_high)} (n={r.n_judged})" for r in t.itertuples()],
+        column=t["run"] + " · " + t["condition"],
+    )
+    wide = t.pivot(index=index, columns="column", values="cell")
+    return wide.loc[_ordered(wide.index, index)].reset_index().rename_axis(columns=None)
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "_none_\n"
+    cells = df.astype(object).where(df.notna(), "")
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + " --- |" * len(df.columns)]
+    for row in cells.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_tables(r: Report, folder: Path, judge: str, n_boot: int) -> None:
+    r.summary.to_csv(folder / "summary.csv", index=False)
+    r.orr_by_category.to_csv(folder / "orr_by_category.csv", index=False)
+    r.context_effect.to_csv(folder / "context_effect.csv", index=False)
+    for factor, t in r.breakdowns.items():
+        t.to_csv(folder / f"breakdown_{factor}.csv", index=False)
+
+    s = r.summary
+    overview = pd.DataFrame({
+        "run": s["run"], "condition": s["condition"],
+        "ORR (pseudo-harmful)": [_ci(*v) for v in s[["orr_rate", "orr_ci_low", "orr_ci_high"]].to_numpy()],
+        "refusal on harmful contrast": [_ci(*v) for v in s[["hc_rate", "hc_ci_low", "hc_ci_high"]].to_numpy()],
+        "refusal on benign control": [_ci(*v) for v in s[["bc_rate", "bc_ci_low", "bc_ci_high"]].to_numpy()],
+        "judged / n (pseudo-harmful)": [f"{a}/{b}" for a, b in zip(s["orr_n_judged"], s["orr_n"])],
+        "empty": s[["orr_n_empty", "hc_n_empty", "bc_n_empty"]].fillna(0).sum(axis=1).astype(int),
+        "error": s[["orr_n_error", "hc_n_error", "bc_n_error"]].fillna(0).sum(axis=1).astype(int),
+    })
+    parts = [
+        "# aorgen evaluation report\n",
+        f"Judge: `{judge}`. Rates are refusals (full + partial) among judged responses; "
+        f"empty and error responses are excluded and counted apart. Brackets: 95% percentile "
+        f"bootstrap CI ({n_boot} resamples).\n",
+        "## Summary\n", _markdown(overview),
+        "\n## ORR by category\n", _markdown(_cells(r.orr_by_category, "category")),
+        "\n## Context effect: ORR(speech_only) − ORR(audio), paired by sample\n",
+        _markdown(r.context_effect),
+    ]
+    for factor, t in r.breakdowns.items():
+        parts += [f"\n## ORR by {factor.replace('_', ' ')}\n", _markdown(_cells(t, factor))]
+    parts.append("\nPlots: `orr_by_category.png`, `orr_vs_harmful.png`, `runs.png`.\n")
+    (folder / "report.md").write_text("\n".join(parts))
+
+
+def _pyplot():
+    matplotlib = require("matplotlib", extra="eval")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _ordered(values, index: str) -> list:
+    """``values`` in the report's row order for ``index`` (others after, alphabetically)."""
+    order = _ORDER.get(index, [])
+    rank = {v: i for i, v in enumerate(order)}
+    return sorted(values, key=lambda v: (rank.get(v, len(order)), str(v)))
+
+
+def _save(fig, ax, path: Path, title: str) -> None:
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    _pyplot().close(fig)
+
+
+def _bar_plot(path: Path, title: str, groups: list[str], series: dict[str, pd.DataFrame], key: str) -> None:
+    """Grouped bars with CI whiskers: one group per ``groups`` entry, one bar per series
+    (a table with ``key``, ``rate``, ``ci_low``, ``ci_high``)."""
+    import numpy as np
+
+    fig, ax = _pyplot().subplots(figsize=(max(6, 1.2 * len(groups)) + 2.5, 4))
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(groups))
+    for i, (name, t) in enumerate(series.items()):
+        t = t.set_index(key).reindex(groups)
+        rate = t["rate"].to_numpy(dtype=float)
+        err = np.nan_to_num(np.vstack([rate - t["ci_low"].to_numpy(float), t["ci_high"].to_numpy(float) - rate]))
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, rate, width, yerr=err, capsize=2, label=name)
+    ax.set_xticks(x, groups, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("over-refusal rate (pseudo-harmful)")
+    _save(fig, ax, path, title)
+
+
+def _plot_orr_by_category(t: pd.DataFrame, path: Path) -> None:
+    series = {f"{run} · {cond}": g for (run, cond), g in t.groupby(["run", "condition"], sort=True)}
+    _bar_plot(path, "ORR by category", _ordered(set(t["category"]), "category"), series, "category")
+
+
+def _plot_runs(s: pd.DataFrame, path: Path) -> None:
+    t = s.rename(columns={"orr_rate": "rate", "orr_ci_low": "ci_low", "orr_ci_high": "ci_high"})
+    series = {run: g for run, g in t.groupby("run", sort=True)}
+    _bar_plot(path, "ORR by condition, per run", list(dict.fromkeys(s["condition"])), series, "condition")
+
+
+def _plot_orr_vs_harmful(s: pd.DataFrame, path: Path) -> None:
+    """One point per run · condition: ORR against refusal of harmful contrast, with CIs."""
+    fig, ax = _pyplot().subplots(figsize=(8, 5))
+    for row in s.itertuples(index=False):
+        ax.errorbar(
+            row.hc_rate, row.orr_rate,
+            xerr=[[max(0, row.hc_rate - row.hc_ci_low)], [max(0, row.hc_ci_high - row.hc_rate)]],
+            yerr=[[max(0, row.orr_rate - row.orr_ci_low)], [max(0, row.orr_ci_high - row.orr_rate)]],
+            fmt="o", capsize=2, label=f"{row.run} · {row.condition}",
+        )
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("refusal rate on harmful contrast (higher is safer)")
+    ax.set_ylabel("over-refusal rate (lower is better)")
+    _save(fig, ax, path, "Over-refusal against safety")
