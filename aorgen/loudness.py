@@ -35,12 +35,14 @@ def _to_lufs(mean_square: np.ndarray | float) -> np.ndarray | float:
 def block_powers(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mean square of the K-weighted signal in each gating block (one block if shorter)."""
     y = scipy.signal.sosfilt(_k_weighting(sample_rate), np.asarray(x, dtype=np.float64))
-    block, step = round(_BLOCK_S * sample_rate), round(_STEP_S * sample_rate)
-    if len(y) < block:
+    step = round(_STEP_S * sample_rate)
+    per_block = round(_BLOCK_S / _STEP_S)  # a 400 ms block is four 100 ms steps
+    if len(y) < per_block * step:
         return np.array([np.mean(y**2)]) if len(y) else np.zeros(1)
-    csum = np.concatenate([[0.0], np.cumsum(y**2)])
-    starts = np.arange(0, len(y) - block + 1, step)
-    return (csum[starts + block] - csum[starts]) / block
+    steps = len(y) // step
+    sub = np.einsum("ij,ij->i", *(y[: steps * step].reshape(steps, step),) * 2)
+    blocks = sum(sub[i : steps - per_block + 1 + i] for i in range(per_block))
+    return blocks / (per_block * step)
 
 
 def integrated_loudness(x: np.ndarray, sample_rate: int) -> float:

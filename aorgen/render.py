@@ -16,9 +16,9 @@ import soxr
 from aorgen.augment import apply_augmentations
 from aorgen.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
-from aorgen.loudness import db_to_gain, integrated_loudness, peak_dbfs
+from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
 from aorgen.room import apply_room, impulse_response, measure_rt60
-from aorgen.scene import event_gain, event_onset, loop_to_length, mix, output_level, place
+from aorgen.scene import event_onset, loop_to_length, mix, output_level, place
 from aorgen.soundbank import Bank, Clip, load_bank
 from aorgen.spec import SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
@@ -62,6 +62,7 @@ class RenderContext:
         self.rir_cache = ArrayCache(self.cache_dir, "rir")
         self.texture_cache = ArrayCache(self.cache_dir, "texture")
         self._sources: dict[tuple[str, str, int], np.ndarray] = {}
+        self._levels: dict[tuple[str, str, int], float] = {}
         self.timings: dict[str, float] = defaultdict(float)
 
     @contextmanager
@@ -94,6 +95,16 @@ class RenderContext:
                 audio = _resampled(bank, clip, sample_rate)
             self._sources[memo_key] = audio
         return self._sources[memo_key]
+
+    def source_level(self, ref: SourceRef, sample_rate: int) -> float:
+        """A bank entry's loudness, measured once: integrated for beds, loudest 400 ms for events."""
+        key = (ref.bank, ref.clip_id, sample_rate)
+        if key not in self._levels:
+            audio = self.source(ref, sample_rate)
+            clip = self.bank(ref.bank).clip(ref.clip_id)
+            measure = integrated_loudness if clip.role == "background" else max_momentary_loudness
+            self._levels[key] = measure(audio, sample_rate)
+        return self._levels[key]
 
     def bank(self, name: str) -> Bank:
         if name not in self.banks:
@@ -157,11 +168,12 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
         speech_canvas[span] = speech
         bed_source = ctx.source(spec.background.source, sr)
         background = loop_to_length(bed_source, int(spec.background.offset_s * sr), total, sr)
-        bed_lufs = integrated_loudness(background, sr)
+        bed_lufs = ctx.source_level(spec.background.source, sr)
         for event in spec.events:
             clip = ctx.source(event.source, sr)
             onset = event_onset(event.anchor, event.position, len(clip), lead_in, len(speech), total)
-            place(background, clip, onset, event_gain(clip, bed_lufs, event.event_to_bed_db, sr))
+            gain_db = bed_lufs + event.event_to_bed_db - ctx.source_level(event.source, sr)
+            place(background, clip, onset, db_to_gain(gain_db))
 
     rt60_measured = None
     if spec.room is not None:

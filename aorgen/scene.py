@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
+from aorgen.loudness import db_to_gain, integrated_loudness, peak_dbfs
 from aorgen.spec import MixSpec
 
 CROSSFADE_S = 0.05
@@ -16,9 +16,12 @@ CROSSFADE_S = 0.05
 def loop_to_length(source: np.ndarray, start: int, length: int, sample_rate: int) -> np.ndarray:
     """``length`` samples of ``source`` from ``start``, wrapping round with equal-power crossfades."""
     fade = min(int(CROSSFADE_S * sample_rate), len(source) // 4)
+    start %= len(source)
+    if len(source) - start <= fade:  # too little left before the wrap to fade across
+        start = 0
     out = np.zeros(length, dtype=np.float32)
-    pos, cursor = 0, start % len(source)
-    ramp = np.sqrt(np.linspace(0, 1, fade, dtype=np.float32)) if fade else None
+    ramp = np.sqrt(np.linspace(0, 1, fade, dtype=np.float32))
+    pos, cursor = 0, start
     while pos < length:
         piece = source[cursor:].copy()
         if pos and fade:  # fade this piece in over the previous one's faded-out tail
@@ -60,11 +63,6 @@ class Mix:
 
 def speech_span_loudness(background: np.ndarray, span: slice, sample_rate: int) -> float:
     return integrated_loudness(background[span], sample_rate)
-
-
-def event_gain(event: np.ndarray, bed_lufs: float, event_to_bed_db: float, sample_rate: int) -> float:
-    """Gain that puts an event's loudest 400 ms at the bed's loudness plus ``event_to_bed_db``."""
-    return db_to_gain(bed_lufs + event_to_bed_db - max_momentary_loudness(event, sample_rate))
 
 
 def output_level(mixture: np.ndarray, spec: MixSpec, sample_rate: int) -> tuple[float, float]:

@@ -78,3 +78,11 @@ def test_qc_holds_on_every_clip_of_a_build(mini):
     for row in rows:
         if row["limiter_gain_db"] == 0:
             assert row["loudness_lufs"] == pytest.approx(-23.0, abs=1.0)
+
+
+def test_loop_from_any_offset_including_the_very_end():
+    rate = 16000
+    source = np.random.default_rng(0).standard_normal(rate).astype(np.float32)
+    for start in (0, 1, rate // 2, rate - 900, rate - 1, rate + 5):
+        looped = loop_to_length(source, start=start, length=5 * rate, sample_rate=rate)
+        assert len(looped) == 5 * rate and np.all(np.isfinite(looped))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import struct
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -42,33 +46,27 @@ _STYLE_PROSODY = {  # espeak has no emotions; styles shift rate/pitch/range a li
     "whisper": (0.95, 1.0, 30),
 }
 
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_CHARS_UTF8 = 1
-_POS_CHARACTER = 1
-_RATE, _VOLUME, _PITCH, _RANGE = 1, 2, 3, 4
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+_SERVER = Path(__file__).with_name("_espeak_server.py")
 
 
 class EspeakEngine(SpeechEngine):
-    """Formant synthesis: fast, robotic, 8 English accents × 11 male/female variants."""
+    """Formant synthesis: fast, robotic, 8 English accents × 11 male/female variants.
+
+    Synthesis runs in a small server process (``_espeak_server.py``) that forks a pristine
+    child per utterance, so output depends only on the request (see that module)."""
 
     name = "espeak"
 
     def __init__(self) -> None:
         loader = require("espeakng_loader", extra="core")
-        self._lib = ctypes.CDLL(loader.get_library_path())
-        self._lib.espeak_Info.restype = ctypes.c_char_p
+        self._library, self._data = loader.get_library_path(), loader.get_data_path()
+        lib = ctypes.CDLL(self._library)
+        lib.espeak_Info.restype = ctypes.c_char_p
+        self._version = lib.espeak_Info(None).decode()
         self._lock = threading.Lock()
-        self._chunks: list[np.ndarray] = []
-        self._callback = _CALLBACK(self._collect)  # keep a reference: C holds the pointer
-        rate = self._lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, loader.get_data_path().encode(), 0
-        )
-        if rate <= 0:
-            raise AorgenError("espeak-ng failed to initialise from the espeakng-loader data")
-        self.sample_rate = int(rate)
-        self._lib.espeak_SetSynthCallback(self._callback)
-        self._version = self._lib.espeak_Info(None).decode()
+        self._server: subprocess.Popen | None = None
+        self._server_pid = -1  # the process that started the server (workers start their own)
+        self.sample_rate = 22050
 
     @property
     def version(self) -> str:
@@ -89,52 +87,39 @@ class EspeakEngine(SpeechEngine):
             for variant, gender in VARIANTS.items()
         ]
 
-    def _collect(self, wav, numsamples, events) -> int:
-        if numsamples > 0:
-            self._chunks.append(np.ctypeslib.as_array(wav, shape=(numsamples,)).copy())
-        return 0
+    def _ensure_server(self) -> subprocess.Popen:
+        if self._server is None or self._server_pid != os.getpid() or self._server.poll() is not None:
+            self._server = subprocess.Popen(
+                [sys.executable, "-S", str(_SERVER), self._library, self._data],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            )
+            self._server_pid = os.getpid()
+            rate = struct.unpack("<i", self._server.stdout.read(4))[0]
+            if rate <= 0:
+                raise AorgenError("espeak-ng failed to initialise from the espeakng-loader data")
+            self.sample_rate = rate
+        return self._server
 
     def synthesize(self, text: str, voice: Voice, prosody: Prosody) -> Synthesis:
-        """Synthesise in a forked child, so the library's internal state (jitter, flutter and
-        echo buffers that persist between utterances) is the pristine post-initialisation
-        state every time: the same text, voice and prosody always give the same samples."""
+        rate_mul, pitch_mul, pitch_range = _STYLE_PROSODY.get(prosody.style, (1.0, 1.0, 50))
+        request = {
+            "voice": voice.id,
+            "rate": round(_BASE_RATE_WPM * prosody.rate * rate_mul),
+            "pitch": min(99, round(_BASE_PITCH * prosody.pitch * pitch_mul)),
+            "range": pitch_range,
+            "text": text,
+        }
         with self._lock:
-            read_fd, write_fd = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # child: synthesise, send the samples, exit without cleanup
-                try:
-                    os.close(read_fd)
-                    status, samples = self._synthesize_here(text, voice, prosody)
-                    with os.fdopen(write_fd, "wb") as out:
-                        out.write(struct.pack("<i", status) + samples.tobytes())
-                finally:
-                    os._exit(0)
-            os.close(write_fd)
-            with os.fdopen(read_fd, "rb") as inp:
-                blob = inp.read()
-            os.waitpid(pid, 0)
-        status = struct.unpack("<i", blob[:4])[0] if len(blob) >= 4 else -1
-        samples = np.frombuffer(blob[4:], dtype=np.int16)
+            server = self._ensure_server()
+            server.stdin.write(json.dumps(request).encode() + b"\n")
+            server.stdin.flush()
+            header = server.stdout.read(8)
+            if len(header) < 8:
+                raise AorgenError("the espeak-ng server stopped unexpectedly", field="text")
+            status, size = struct.unpack("<ii", header)
+            samples = np.frombuffer(server.stdout.read(size), dtype=np.int16)
         if status == -2:
             raise AorgenError(f"espeak-ng has no voice '{voice.id}'", field="voice")
         if status != 0 or not len(samples):
             raise AorgenError(f"espeak-ng could not speak {text!r}", field="text")
         return Synthesis(samples.astype(np.float32) / 32768.0 * prosody.volume, self.sample_rate)
-
-    def _synthesize_here(self, text: str, voice: Voice, prosody: Prosody) -> tuple[int, np.ndarray]:
-        rate_mul, pitch_mul, pitch_range = _STYLE_PROSODY.get(prosody.style, (1.0, 1.0, 50))
-        self._chunks = []
-        # breath noise and jitter come from libc's rand() and espeak's own generator
-        ctypes.CDLL(None).srand(0)
-        self._lib.espeak_ng_SetRandSeed(0)
-        if self._lib.espeak_SetVoiceByName(voice.id.encode()) != 0:
-            return -2, np.zeros(0, np.int16)
-        self._lib.espeak_SetParameter(_RATE, round(_BASE_RATE_WPM * prosody.rate * rate_mul), 0)
-        self._lib.espeak_SetParameter(_PITCH, min(99, round(_BASE_PITCH * prosody.pitch * pitch_mul)), 0)
-        self._lib.espeak_SetParameter(_RANGE, pitch_range, 0)
-        self._lib.espeak_SetParameter(_VOLUME, 100, 0)
-        data = text.encode("utf-8") + b"\0"
-        status = self._lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-        self._lib.espeak_Synchronize()
-        samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
-        return status, samples.astype(np.int16)
