@@ -63,7 +63,7 @@ def max_momentary_loudness(x: np.ndarray, sample_rate: int) -> float:
 
 def peak_dbfs(x: np.ndarray) -> float:
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
-    return 20.0 * np.log10(peak) if peak > 0 else SILENCE_LUFS
+    return float(20.0 * np.log10(peak)) if peak > 0 else SILENCE_LUFS
 
 
 def db_to_gain(db: float) -> float:

@@ -18,7 +18,7 @@ from aorgen.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
 from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
 from aorgen.room import apply_room, impulse_response, measure_rt60
-from aorgen.scene import event_onset, loop_to_length, mix, output_level, place
+from aorgen.scene import event_onset, loop_to_length, mix, output_level, place, to_pcm16
 from aorgen.soundbank import Bank, Clip, load_bank
 from aorgen.spec import SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
@@ -139,11 +139,6 @@ def _resampled(bank: Bank, clip: Clip, sample_rate: int) -> np.ndarray:
     return soxr.resample(data, rate, sample_rate).astype(np.float32) if rate != sample_rate else data
 
 
-def to_pcm16(samples: np.ndarray) -> np.ndarray:
-    """Quantise to 16 bits the way the encoded file stores it (levels are below full scale)."""
-    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
-
-
 def encode(pcm: np.ndarray, sample_rate: int, audio_format: str) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, pcm, sample_rate, format=audio_format.upper(), subtype="PCM_16")
@@ -194,7 +189,7 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
 
     with ctx.stage("encode"):
         pcm = [to_pcm16(x) for x in (mixture, mixed.speech, mixed.background)]
-        qc = measure_qc(spec, *(p / 32768.0 for p in pcm), span, limiter_gain_db, rt60_measured)
+        qc = measure_qc(spec, pcm[0] / 32768.0, mixed.achieved_snr_db, limiter_gain_db, rt60_measured)
         audio, speech_bytes, background_bytes = (encode(p, sr, spec.audio_format) for p in pcm)
     return Rendered(
         spec=spec,
@@ -206,17 +201,16 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
     )
 
 
-def measure_qc(spec: SampleSpec, mixture: np.ndarray, speech_stem: np.ndarray, background_stem: np.ndarray,
-               span: slice, limiter_gain_db: float, rt60_measured: float | None) -> QC:
-    """Measured on the 16-bit samples the files hold, as a user of the dataset would."""
-    sr = spec.sample_rate
-    achieved = integrated_loudness(speech_stem[span], sr) - integrated_loudness(background_stem[span], sr)
+def measure_qc(spec: SampleSpec, mixture: np.ndarray, achieved_snr_db: float, limiter_gain_db: float,
+               rt60_measured: float | None) -> QC:
+    """Measured on the 16-bit samples the files hold, as a user of the dataset would
+    (the SNR on the stems by ``scene.measured_snr``)."""
     peak = peak_dbfs(mixture)
-    loudness = integrated_loudness(mixture, sr)
+    loudness = integrated_loudness(mixture, spec.sample_rate)
     passed = (
-        abs(achieved - spec.mix.snr_db) <= SNR_TOLERANCE_DB
+        abs(achieved_snr_db - spec.mix.snr_db) <= SNR_TOLERANCE_DB
         and peak <= spec.mix.max_peak_dbfs + 1e-3
         and loudness > SILENT_LUFS
     )
-    return QC(round(achieved, 3), round(peak, 3), round(loudness, 3), rt60_measured,
+    return QC(round(achieved_snr_db, 3), round(peak, 3), round(loudness, 3), rt60_measured,
               round(limiter_gain_db, 3), bool(passed))

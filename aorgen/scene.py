@@ -59,10 +59,7 @@ class Mix:
     background_gain_db: float
     output_gain_db: float
     limiter_gain_db: float  # extra attenuation (≤ 0) that kept the peak below the ceiling
-
-
-def speech_span_loudness(background: np.ndarray, span: slice, sample_rate: int) -> float:
-    return integrated_loudness(background[span], sample_rate)
+    achieved_snr_db: float  # measured on the 16-bit stems
 
 
 def output_level(mixture: np.ndarray, spec: MixSpec, sample_rate: int) -> tuple[float, float]:
@@ -72,22 +69,45 @@ def output_level(mixture: np.ndarray, spec: MixSpec, sample_rate: int) -> tuple[
     return output_gain_db, limiter_gain_db
 
 
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Quantise to the 16-bit samples the encoded file stores."""
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def measured_snr(speech: np.ndarray, background: np.ndarray, span: slice, sample_rate: int) -> float:
+    """Speech loudness − background loudness over the speech, on the 16-bit samples."""
+    def level(x: np.ndarray) -> float:
+        return integrated_loudness(to_pcm16(x[span]) / 32768.0, sample_rate)
+
+    return level(speech) - level(background)
+
+
 def mix(speech: np.ndarray, background: np.ndarray, span: slice, spec: MixSpec, sample_rate: int) -> Mix:
     """Scale the background to the SNR (speech loudness − background loudness over the speech),
     then bring the sum to the target loudness, attenuating further if the peak would pass
-    the ceiling (a recorded gain, never hard clipping)."""
-    speech_lufs = integrated_loudness(speech[span], sample_rate)
-    background_lufs = speech_span_loudness(background, span, sample_rate)
-    background_gain_db = speech_lufs - spec.snr_db - background_lufs
-    background = background * db_to_gain(background_gain_db)
-    mixture = speech + background
-    output_gain_db, limiter_gain_db = output_level(mixture, spec, sample_rate)
-    gain = db_to_gain(output_gain_db + limiter_gain_db)
+    the ceiling (a recorded gain, never hard clipping).
+
+    The SNR is checked on the 16-bit output: a sparse background whose quiet blocks sit at
+    the BS.1770 absolute gate (−70 LUFS) can measure differently once quantised, so the
+    background gain is corrected (at most twice) until the output measures right."""
+    background_gain_db = (integrated_loudness(speech[span], sample_rate) - spec.snr_db
+                          - integrated_loudness(background[span], sample_rate))
+    for _ in range(3):
+        scaled = background * db_to_gain(background_gain_db)
+        mixture = speech + scaled
+        output_gain_db, limiter_gain_db = output_level(mixture, spec, sample_rate)
+        gain = db_to_gain(output_gain_db + limiter_gain_db)
+        out_speech, out_background = speech * gain, scaled * gain
+        achieved = measured_snr(out_speech, out_background, span, sample_rate)
+        if abs(achieved - spec.snr_db) <= 0.05:
+            break
+        background_gain_db += achieved - spec.snr_db
     return Mix(
         mixture=(mixture * gain).astype(np.float32),
-        speech=(speech * gain).astype(np.float32),
-        background=(background * gain).astype(np.float32),
+        speech=out_speech.astype(np.float32),
+        background=out_background.astype(np.float32),
         background_gain_db=background_gain_db,
         output_gain_db=output_gain_db,
         limiter_gain_db=limiter_gain_db,
+        achieved_snr_db=achieved,
     )

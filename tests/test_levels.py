@@ -86,3 +86,22 @@ def test_loop_from_any_offset_including_the_very_end():
     for start in (0, 1, rate // 2, rate - 900, rate - 1, rate + 5):
         looped = loop_to_length(source, start=start, length=5 * rate, sample_rate=rate)
         assert len(looped) == 5 * rate and np.all(np.isfinite(looped))
+
+
+def test_snr_holds_on_16_bit_output_for_a_sparse_background():
+    """Birdsong-like bursts over near-silence put blocks at the −70 LUFS gate; quantising to
+    16 bits can flip them, so the mix corrects until the 16-bit stems measure right."""
+    from aorgen.scene import measured_snr
+
+    rate = 16000
+    rng = np.random.default_rng(5)
+    speech = np.zeros(6 * rate, dtype=np.float32)
+    speech[rate : 5 * rate] = 0.3 * np.sin(2 * np.pi * 180 * np.arange(4 * rate) / rate)
+    background = (1e-5 * rng.standard_normal(6 * rate)).astype(np.float32)
+    for start in rng.integers(0, 6 * rate - 800, size=12):
+        background[start : start + 800] += 0.3 * np.sin(2 * np.pi * 3000 * np.arange(800) / rate)
+    span = slice(rate, 5 * rate)
+    for snr in (10.0, 18.0, 25.0):
+        m = mix(speech, background, span, MixSpec(snr_db=snr, lead_in_s=1, tail_s=1, target_lufs=-23, max_peak_dbfs=-1), rate)
+        assert measured_snr(m.speech, m.background, span, rate) == pytest.approx(snr, abs=0.05)
+        assert m.achieved_snr_db == pytest.approx(snr, abs=0.05)
