@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from aorgen.cache import atomic_write_bytes
 from aorgen.errors import AorgenError
+from aorgen.intelligibility import ClipCheck
 from aorgen.render import Rendered
 from aorgen.spec import SampleSpec
 
@@ -36,12 +37,13 @@ def features(sample_rate: int, stems: bool):
         "speech_rate": f32, "snr_db": f32, "rt60_s": f32, "rt60_measured_s": f32,
         "background_ids": List(string), "licenses": List(string), "duration_s": f32,
         "achieved_snr_db": f32, "peak_dbfs": f32, "loudness_lufs": f32, "limiter_gain_db": f32,
-        "qc_passed": Value("bool"), "spec": string,
+        "qc_passed": Value("bool"), "asr_transcript": string, "asr_wer": f32, "spec": string,
     }
     return Features(columns)
 
 
-def to_row(r: Rendered) -> dict:
+def to_row(r: Rendered, check: ClipCheck | None = None) -> dict:
+    """The row of a rendered clip; ``check`` is its intelligibility result, if that stage ran."""
     spec = r.spec
     ext = spec.audio_format
 
@@ -65,7 +67,10 @@ def to_row(r: Rendered) -> dict:
         "licenses": sorted({s.license for s in sources}),
         "duration_s": r.duration_s, "achieved_snr_db": r.qc.achieved_snr_db,
         "peak_dbfs": r.qc.peak_dbfs, "loudness_lufs": r.qc.loudness_lufs,
-        "limiter_gain_db": r.qc.limiter_gain_db, "qc_passed": r.qc.passed,
+        "limiter_gain_db": r.qc.limiter_gain_db,
+        "qc_passed": r.qc.passed and not (check and check.flagged),
+        "asr_transcript": check.transcript if check else None,
+        "asr_wer": check.wer if check else None,
         "spec": spec.model_dump_json(),
     }
 

@@ -43,7 +43,7 @@ class Plan:
     recipe: Recipe
     specs: list[SampleSpec]
     banks: list[Bank]
-    rooms: list[RoomSpec]
+    rooms: list[RoomSpec | None]
     voices: list[Voice]
 
 
@@ -107,7 +107,7 @@ def plan(recipe: Recipe) -> Plan:
                               file=f"{item.file}:{item.line}", item=item.script.id, field="scene_tags")
     voices = load_voices(recipe)
     groups = group_voices(voices, recipe.voices.balance)
-    rooms = draw_room_pool(recipe.room, seeded_rng(recipe.seed, "rooms"))
+    rooms = room_levels(recipe, draw_room_pool(recipe.room, seeded_rng(recipe.seed, "rooms")))
     categories = recipe.categories or [c for c in CATEGORIES if any(s.category == c for s in scripts)]
 
     specs: list[SampleSpec] = []
@@ -126,6 +126,15 @@ def plan(recipe: Recipe) -> Plan:
     return Plan(recipe, specs, banks, rooms, voices)
 
 
+def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:
+    """The pool's rooms plus enough 'no room' levels that, taken round-robin, a share
+    ``room.probability`` of the clips is in a room."""
+    p = recipe.room.probability
+    if p <= 0:
+        return [None]
+    return [*pool, *[None] * round(len(pool) * (1 - p) / p)]
+
+
 def _balanced(k: int, n: int, period: int) -> int:
     """Index k of a factor with n levels that cycles fast (balanced even for few samples)
     and shifts by one every ``period`` samples of the factors before it, so that jointly
@@ -134,7 +143,7 @@ def _balanced(k: int, n: int, period: int) -> int:
 
 
 def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list[Voice]],
-            rooms: list[RoomSpec], scenes: _Scenes) -> SampleSpec:
+            rooms: list[RoomSpec | None], scenes: _Scenes) -> SampleSpec:
     item = order[k % len(order)]
     script, rep = item.script, k // len(order)
     sample_id = f"{script.id}-{rep:03d}"
@@ -163,7 +172,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         )
         for i, (bank, clip) in enumerate(scenes.pick_events(script.scene_tags, n_events, rng))
     )
-    room = rooms[rng.integers(len(rooms))] if rng.random() < recipe.room.probability else None
+    room = rooms[_balanced(k, len(rooms), math.lcm(len(groups), len(bands), len(rates)))]
     augment = tuple(
         AugmentSpec(name=step.name, params=draw_params(step.name, step.params, rng, file=str(recipe.source)))
         for step in recipe.augment

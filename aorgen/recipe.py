@@ -66,6 +66,15 @@ class AugmentStep(_Strict):
     params: dict[str, Range | float | int | str | bool] = {}
 
 
+class IntelligibilityConfig(_Strict):
+    """Optional QC stage: Whisper transcribes each clip's dry speech; a word error rate above
+    ``threshold`` fails the clip's QC (needs the eval extra; the model loads by Hub name or path)."""
+
+    model: str = "openai/whisper-small.en"
+    threshold: float = Field(0.3, ge=0)
+    batch_size: int = Field(8, ge=1)
+
+
 class SplitConfig(_Strict):
     test_fraction: float = Field(0.3, ge=0, le=1)
 
@@ -85,6 +94,7 @@ class Recipe(_Strict):
     room: RoomConfig = RoomConfig()
     augment: list[AugmentStep] = []
     split: SplitConfig = SplitConfig()
+    intelligibility: IntelligibilityConfig | None = None
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True

@@ -252,3 +252,49 @@ def build_tiny_qwen25_omni(out_dir: Path, seed: int = 0, *, thinker_only: bool =
     model.eval().save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     return out_dir
+
+
+_WHISPER_SPECIAL_TOKENS = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|translate|>",
+                          "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]
+
+
+def build_tiny_whisper(folder: Path, seed: int = 0) -> Path:
+    """A random 1-layer Whisper with a byte-level BPE trained in-process and Whisper's special
+    tokens, saved so that WhisperProcessor / WhisperForConditionalGeneration.from_pretrained load it."""
+    import torch
+    import transformers
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    bpe.train_from_iterator(["how do i shoot him from here without the big guy blocking me",
+                             "take the shot before the buzzer"] * 4, trainer)
+    bpe.model.save(str(folder))
+    tokenizer = transformers.WhisperTokenizer(vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"),
+                                              pad_token="<|endoftext|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": _WHISPER_SPECIAL_TOKENS[1:]})
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in _WHISPER_SPECIAL_TOKENS}
+    eos = ids["<|endoftext|>"]
+    processor = transformers.WhisperProcessor(feature_extractor=transformers.WhisperFeatureExtractor(feature_size=80),
+                                              tokenizer=tokenizer)
+    config = transformers.WhisperConfig(
+        vocab_size=len(tokenizer), num_mel_bins=80, d_model=16, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+        max_source_positions=1500, max_target_positions=64, pad_token_id=eos, bos_token_id=eos,
+        eos_token_id=eos, decoder_start_token_id=ids["<|startoftranscript|>"],
+    )
+    torch.manual_seed(seed)
+    model = transformers.WhisperForConditionalGeneration(config).eval()
+    gen = model.generation_config  # as an English-only Whisper: no language or task tokens
+    gen.is_multilingual = False
+    gen.no_timestamps_token_id = ids["<|notimestamps|>"]
+    gen.forced_decoder_ids = None
+    gen.begin_suppress_tokens = [eos]
+    gen.suppress_tokens = [i for t, i in ids.items() if i != eos]
+    gen.max_length = config.max_target_positions
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
