@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,8 +25,8 @@ from aorgen.dataset import to_row, write_shard
 from aorgen.errors import AorgenError
 from aorgen.executors import run_tasks
 from aorgen.plan import Plan, plan
-from aorgen.recipe import Recipe
-from aorgen.render import RenderContext, render
+from aorgen.recipe import IntelligibilityConfig, Recipe
+from aorgen.render import RenderContext, render, speech_audio
 from aorgen.room import impulse_response
 from aorgen.spec import RoomSpec, SampleSpec
 
@@ -37,6 +38,7 @@ class ShardTask:
     bank_paths: list[str]
     cache_dir: str | None
     staging: str
+    intelligibility: IntelligibilityConfig | None = None
 
 
 @dataclass
@@ -87,11 +89,30 @@ def render_shard(task: ShardTask) -> ShardResult:
     ctx = _context(task.bank_paths, task.cache_dir)
     ctx.timings.clear()
     rendered = [render(spec, ctx) for spec in task.specs]
+    checks = _intelligibility(task, ctx) if task.intelligibility else {}
+    rows = [to_row(r, checks.get(r.spec.id)) for r in rendered]
     with ctx.stage("write"):
-        write_shard([to_row(r) for r in rendered], Path(task.staging) / task.path,
-                    task.specs[0].sample_rate, task.specs[0].stems)
+        write_shard(rows, Path(task.staging) / task.path, task.specs[0].sample_rate, task.specs[0].stems)
     return ShardResult(task.path, len(rendered), sum(r.duration_s for r in rendered),
-                       sum(not r.qc.passed for r in rendered), dict(ctx.timings))
+                       sum(not row["qc_passed"] for row in rows), dict(ctx.timings))
+
+
+_TRANSCRIBERS: dict[str, object] = {}
+
+
+def _intelligibility(task: ShardTask, ctx: RenderContext) -> dict:
+    """Whisper round trip on each clip's dry speech (the optional QC stage)."""
+    from aorgen.intelligibility import SpokenClip, Transcriber, check_intelligibility
+
+    config = task.intelligibility
+    with ctx.stage("intelligibility"):
+        if config.model not in _TRANSCRIBERS:
+            _TRANSCRIBERS[config.model] = Transcriber(config.model)
+        clips = [SpokenClip(s.id, speech_audio(s.speech, s.sample_rate, ctx.speech_cache), s.sample_rate, s.transcript)
+                 for s in task.specs]
+        checks = check_intelligibility(clips, _TRANSCRIBERS[config.model], threshold=config.threshold,
+                                       batch_size=config.batch_size)
+    return {c.id: c for c in checks}
 
 
 def _room_task(args: tuple[RoomSpec, int, str | None]) -> int:
@@ -149,6 +170,21 @@ def build_lock(out: Path, name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@contextmanager
+def write_errors(folder: Path):
+    """A full disk or an unwritable folder is one line naming the file, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise AorgenError(f"{exc.strerror or exc} (run again to resume)", file=exc.filename or folder) from None
+
+
+def _drill(point: str) -> None:
+    """Reliability drills (tests/test_drills.py): ``AORGEN_DRILL_KILL=<point>`` SIGKILLs the build there."""
+    if os.environ.get("AORGEN_DRILL_KILL") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _prepare_out(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -180,13 +216,15 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
     _prepare_out(out)
     summary = BuildSummary(folder=final, shards=len(shards))
-    with build_lock(out, name):
-        staging = out / f".{name}.partial"
+    staging = out / f".{name}.partial"
+    with build_lock(out, name), write_errors(staging):
         digest = plan_digest(the_plan.specs)
         marker = staging / ".plan-sha256"
         if staging.exists() and (not marker.exists() or marker.read_text() != digest):
             shutil.rmtree(staging)  # a different recipe was being built here: start over
         staging.mkdir(parents=True, exist_ok=True)
+        for torn in staging.rglob(".*.tmp"):  # a write cut short by a killed run
+            torn.unlink()
         marker.write_text(digest)
 
         todo = [(p, specs) for p, specs in shards if not (staging / p).exists()]
@@ -196,12 +234,13 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         rooms = sorted({s.room.pool_index: s.room for _, specs in todo for s in specs if s.room}.items())
         list(run_tasks(_room_task, [(room, recipe.sample_rate, cache) for _, room in rooms],
                        workers=workers, executor=executor, address=address))
-        tasks = [ShardTask(p, specs, bank_paths, cache, str(staging)) for p, specs in todo]
+        tasks = [ShardTask(p, specs, bank_paths, cache, str(staging), recipe.intelligibility) for p, specs in todo]
         done = sum(len(specs) for p, specs in shards) - sum(len(t.specs) for t in tasks)
         total = sum(len(specs) for _, specs in shards)
         if progress:
             progress(done, total)
-        for result in run_tasks(render_shard, tasks, workers=workers, executor=executor, address=address):
+        results = run_tasks(render_shard, tasks, workers=workers, executor=executor, address=address)
+        for written, result in enumerate(results, 1):
             summary.clips += result.clips
             summary.audio_minutes += result.audio_s / 60
             summary.qc_failed += result.qc_failed
@@ -210,14 +249,17 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
             done += result.clips
             if progress:
                 progress(done, total)
-        _write_metadata(staging, the_plan, [s for _, specs in shards for s in specs])
+            _drill(f"after-shard-{written}")
+        write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
+                       [s for _, specs in shards for s in specs])
+        _drill("finalise")
         _finalise(staging, final, overwrite)
     summary.wall_s = time.perf_counter() - start
     return summary
 
 
-def _write_metadata(staging: Path, the_plan: Plan, specs: list[SampleSpec]) -> None:
-    recipe = the_plan.recipe
+def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], specs: list[SampleSpec]) -> None:
+    """Card, ATTRIBUTION, recipe and build record of a dataset holding ``specs`` (in any order)."""
     terms = dataset_license({s.license for spec in specs for s in spec.sources})
     splits: dict[str, set[str]] = defaultdict(set)
     for spec in specs:
@@ -228,18 +270,18 @@ def _write_metadata(staging: Path, the_plan: Plan, specs: list[SampleSpec]) -> N
         "recipe.yaml": yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False),
         "build.json": json.dumps({
             "aorgen_recipe": recipe.name,
-            "sound_banks": {b.name: str(b.file) for b in the_plan.banks},
+            "sound_banks": bank_files,
             "clips": len(specs),
             "plan_sha256": plan_digest(sorted(specs, key=lambda s: (s.label, s.split, s.id))),
         }, indent=2) + "\n",
     }
     for filename, text in files.items():
-        atomic_write_bytes(staging / filename, text.encode())
-    (staging / ".plan-sha256").unlink(missing_ok=True)
+        atomic_write_bytes(folder / filename, text.encode())
 
 
 def _finalise(staging: Path, final: Path, overwrite: bool) -> None:
     """Swap the finished folder into place: it is complete or absent, never half there."""
+    (staging / ".plan-sha256").unlink(missing_ok=True)
     if final.exists() and overwrite:
         old = final.with_name(f".{final.name}.old")
         shutil.rmtree(old, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -66,7 +67,8 @@ def _shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--recipe", type=click.Path(path_type=Path), help="Recipe YAML (default: the v1 release recipe).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
               help="Folder that receives <recipe name>/.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default="number of CPUs",
+              help="Worker processes (the output is the same for any number).")
 @click.option("--seed", type=int, help="Override the recipe's seed.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech/RIR cache (default ~/.cache/aorgen).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset folder.")
@@ -88,6 +90,17 @@ def build(recipe, out, workers, seed, cache_dir, overwrite, executor, address, s
                         executor=executor, address=address, shard=_shard(shard),
                         progress=_progress_bar("rendering"))
     click.echo(summary.describe())
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace an existing dataset folder.")
+def merge(out, parts, overwrite):
+    """Join the outputs of 'build --shard i/N' (every part) into OUT/<name>."""
+    from aorgen.merge import merge as run_merge
+
+    click.echo(f"merged {len(parts)} parts -> {run_merge(list(parts), out, overwrite=overwrite)}")
 
 
 @main.command()
@@ -152,6 +165,23 @@ def voices(engine, gender, accent):
                 click.echo(f"{voice.key:40s} {voice.gender:8s} {voice.accent:22s} {voice.language}")
 
 
+def _report_problems(problems: list[str]) -> None:
+    """Each problem on its own line on stderr and exit 2, or 'ok'."""
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(2)
+    click.echo("ok")
+
+
+def _print_counters(counters: dict) -> None:
+    for name, counter in counters.items():
+        click.echo(f"{name}:")
+        for key, count in sorted(counter.items()):
+            click.echo(f"  {key:40s} {count}")
+
+
 @main.group()
 def cache():
     """The speech / room-impulse-response cache."""
@@ -205,12 +235,7 @@ def soundbank_list(banks, tag):
 def soundbank_validate(banks):
     from aorgen.soundbank import validate_bank
 
-    problems = [p for bank in _banks(banks) for p in validate_bank(bank)]
-    for problem in problems:
-        click.echo(problem, err=True)
-    if problems:
-        sys.exit(2)
-    click.echo("ok")
+    _report_problems([p for bank in _banks(banks) for p in validate_bank(bank)])
 
 
 @soundbank.command("stats")
@@ -218,10 +243,7 @@ def soundbank_validate(banks):
 def soundbank_stats(banks):
     from aorgen.soundbank import bank_stats
 
-    for name, counter in bank_stats(_banks(banks)).items():
-        click.echo(f"{name}:")
-        for key, count in sorted(counter.items()):
-            click.echo(f"  {key:32s} {count}")
+    _print_counters(bank_stats(_banks(banks)))
 
 
 @soundbank.command("import")
@@ -265,13 +287,7 @@ def templates_lint(paths, banks):
     from aorgen.templates import lint
 
     known = set().union(*(b.scene_tags for b in _banks(banks)))
-    problems = lint(_scripts(paths), known)
-    for problem in problems:
-        click.echo(problem, err=True)
-    if problems:
-        click.echo(f"{len(problems)} problem(s)", err=True)
-        sys.exit(2)
-    click.echo("ok")
+    _report_problems(lint(_scripts(paths), known))
 
 
 @templates.command("stats")
@@ -279,10 +295,7 @@ def templates_lint(paths, banks):
 def templates_stats(paths):
     from aorgen.templates import stats
 
-    for name, counter in stats(_scripts(paths)).items():
-        click.echo(f"{name}:")
-        for key, count in sorted(counter.items()):
-            click.echo(f"  {key:40s} {count}")
+    _print_counters(stats(_scripts(paths)))
 
 
 # --- evaluation -----------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
@@ -10,6 +13,17 @@ from aorgen.errors import AorgenError
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool workers exit when the parent is killed: orphans would idle forever and keep
+    holding the parent's build lock (a forked child shares its flock)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
@@ -26,7 +40,8 @@ def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
         for task in tasks:
             yield fn(task)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(fn, task) for task in tasks]
             try:
                 for future in as_completed(futures):

@@ -85,3 +85,25 @@ def test_an_unloadable_model_is_one_clear_error(tmp_path):
     pytest.importorskip("transformers")
     with pytest.raises(AorgenError, match="cannot load Whisper model"):
         Transcriber(tmp_path / "missing")
+
+
+def test_build_stage_records_the_round_trip_and_fails_qc_above_the_threshold(mini, tmp_path):
+    """The recipe's intelligibility stage runs Whisper on each clip's dry speech in the build."""
+    import yaml
+
+    from aorgen.build import build
+    from aorgen.dataset import iter_rows
+    from aorgen.recipe import load_recipe
+
+    whisper = build_tiny_whisper(tmp_path / "whisper")
+    recipe = yaml.safe_load(mini["recipe"].read_text())
+    recipe["samples_per_category"] = {"pseudo_harmful": 3, "harmful_contrast": 0, "benign_control": 0}
+    recipe["intelligibility"] = {"model": str(whisper), "threshold": 0.5}
+    mini["recipe"].write_text(yaml.safe_dump(recipe))
+    summary = build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
+    rows = [r.data for r in iter_rows(mini["out"] / "mini")]
+    assert len(rows) == 3
+    for row in rows:
+        assert row["asr_wer"] == pytest.approx(word_error_rate(row["transcript"], row["asr_transcript"]), abs=1e-3)
+        assert row["qc_passed"] == (row["asr_wer"] <= 0.5)  # a random model mishears: flagged
+    assert summary.qc_failed == sum(not row["qc_passed"] for row in rows)

@@ -1,0 +1,92 @@
+"""merge(parts, out): join the outputs of sharded builds (``aorgen build --shard i/N``, run
+by any scheduler on any machines) into one dataset whose files are byte-identical to a
+single-machine build. The card and ATTRIBUTION are written again from every row's spec."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import yaml
+
+from aorgen.build import _finalise, _prepare_out, build_lock, write_errors, write_metadata
+from aorgen.errors import AorgenError
+from aorgen.recipe import Recipe
+from aorgen.spec import SampleSpec
+
+_PART = re.compile(r"^(?P<name>.+)\.shard-(?P<index>\d+)-of-(?P<count>\d+)$")
+_DATA_FILE = re.compile(r"^(?P<split>\w+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")
+
+
+def merge(parts: list[Path], out: Path, *, overwrite: bool = False) -> Path:
+    """Merge every part of one sharded build into ``out/<name>``; returns that folder."""
+    parts, out = _ordered_parts([Path(p) for p in parts]), Path(out)
+    name = _PART.match(parts[0].name)["name"]
+    recipe_text = (parts[0] / "recipe.yaml").read_text()
+    for part in parts:
+        if (part / "recipe.yaml").read_text() != recipe_text:
+            raise AorgenError("this part was built from a different recipe than the others",
+                              file=part / "recipe.yaml")
+    files = {f.relative_to(part): f for part in parts for f in sorted((part / "data").rglob("*.parquet"))}
+    _check_complete(list(files))
+
+    final = out / name
+    if final.exists() and not overwrite:
+        raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="OUT")
+    _prepare_out(out)
+    staging = out / f".{name}.merging"
+    with build_lock(out, name), write_errors(staging):
+        shutil.rmtree(staging, ignore_errors=True)
+        for relative, source in files.items():
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staging / relative)
+        specs = [SampleSpec.model_validate_json(text) for file in files.values()
+                 for text in pq.read_table(file, columns=["spec"])["spec"].to_pylist()]
+        bank_files = json.loads((parts[0] / "build.json").read_text())["sound_banks"]
+        write_metadata(staging, Recipe.model_validate(yaml.safe_load(recipe_text)), bank_files, specs)
+        _finalise(staging, final, overwrite)
+    return final
+
+
+def _ordered_parts(parts: list[Path]) -> list[Path]:
+    """The parts by shard index, checked to be i/N for every i of one N of one dataset."""
+    if not parts:
+        raise AorgenError("give the folders of every part (NAME.shard-i-of-N)", field="PARTS")
+    found: dict[int, Path] = {}
+    kinds = set()
+    for part in parts:
+        match = _PART.match(part.name)
+        if match is None or not (part / "build.json").is_file():
+            raise AorgenError("not the output of 'aorgen build --shard i/N' (NAME.shard-i-of-N)", file=part)
+        index, count = int(match["index"]), int(match["count"])
+        if index in found:
+            raise AorgenError(f"shard {index} is given twice", file=part)
+        found[index] = part
+        kinds.add((match["name"], count))
+    if len(kinds) > 1:
+        raise AorgenError("the parts come from different builds (names or part counts differ): "
+                          + ", ".join(sorted(p.name for p in parts)), field="PARTS")
+    count = kinds.pop()[1]
+    missing = sorted(set(range(count)) - set(found))
+    if missing:
+        raise AorgenError(f"part(s) {', '.join(map(str, missing))} of {count} are missing", field="PARTS")
+    return [found[i] for i in range(count)]
+
+
+def _check_complete(files: list[Path]) -> None:
+    """Every (label, split) has all of its NNNNN-of-MMMMM shard files."""
+    groups: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+    for file in files:
+        match = _DATA_FILE.match(file.name)
+        if match is None:
+            raise AorgenError("unexpected file in a part's data folder", file=file)
+        groups[(file.parent.name, match["split"])].add((int(match["index"]), int(match["count"])))
+    for (label, split), found in sorted(groups.items()):
+        count = max(c for _, c in found)
+        if found != {(i, count) for i in range(count)}:
+            raise AorgenError(f"the parts hold {len(found)} of the {count} shard files of {label}/{split}",
+                              field="PARTS")
