@@ -185,7 +185,7 @@ def _drill(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _prepare_out(out: Path) -> None:
+def prepare_out(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".aorgen-write-test-{os.getpid()}"
@@ -214,7 +214,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
-    _prepare_out(out)
+    prepare_out(out)
     summary = BuildSummary(folder=final, shards=len(shards))
     staging = out / f".{name}.partial"
     with build_lock(out, name), write_errors(staging):
@@ -253,7 +253,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
                        [s for _, specs in shards for s in specs])
         _drill("finalise")
-        _finalise(staging, final, overwrite)
+        finalise_folder(staging, final, overwrite)
     summary.wall_s = time.perf_counter() - start
     return summary
 
@@ -279,7 +279,7 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
         atomic_write_bytes(folder / filename, text.encode())
 
 
-def _finalise(staging: Path, final: Path, overwrite: bool) -> None:
+def finalise_folder(staging: Path, final: Path, overwrite: bool) -> None:
     """Swap the finished folder into place: it is complete or absent, never half there."""
     (staging / ".plan-sha256").unlink(missing_ok=True)
     if final.exists() and overwrite:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
-from aorgen.build import _finalise, _prepare_out, build_lock, write_errors, write_metadata
+from aorgen.build import finalise_folder, prepare_out, build_lock, write_errors, write_metadata
 from aorgen.errors import AorgenError
 from aorgen.recipe import Recipe
 from aorgen.spec import SampleSpec
@@ -37,7 +37,7 @@ def merge(parts: list[Path], out: Path, *, overwrite: bool = False) -> Path:
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="OUT")
-    _prepare_out(out)
+    prepare_out(out)
     staging = out / f".{name}.merging"
     with build_lock(out, name), write_errors(staging):
         shutil.rmtree(staging, ignore_errors=True)
@@ -48,7 +48,7 @@ def merge(parts: list[Path], out: Path, *, overwrite: bool = False) -> Path:
                  for text in pq.read_table(file, columns=["spec"])["spec"].to_pylist()]
         bank_files = json.loads((parts[0] / "build.json").read_text())["sound_banks"]
         write_metadata(staging, Recipe.model_validate(yaml.safe_load(recipe_text)), bank_files, specs)
-        _finalise(staging, final, overwrite)
+        finalise_folder(staging, final, overwrite)
     return final
 
 

@@ -123,7 +123,7 @@ def write_bank(out: Path, bank: str, source: SourceSet, selected: list[Selected]
                sample_rate: int | None, role: Role | None, overwrite: bool,
                progress: Callable[[int, int], None] | None = None) -> tuple[list[dict], int]:
     """Convert ``selected`` into the bank folder ``out``; returns (entries, silent clips skipped)."""
-    from aorgen.build import _finalise
+    from aorgen.build import finalise_folder
 
     check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def write_bank(out: Path, bank: str, source: SourceSet, selected: list[Selected]
         (staging / "ATTRIBUTION.md").write_text(attribution_text(bank, source, entries), encoding="utf-8")
         load_bank(staging)  # the bank must load before it takes the place of anything
         check_out(out, overwrite)
-        _finalise(staging, out, overwrite)
+        finalise_folder(staging, out, overwrite)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
