@@ -1,6 +1,7 @@
 """build(recipe) -> a finished dataset folder: plan, render shards in parallel, write the
 card, then move the folder into place atomically. Killed at any point and run again, it
-resumes from the shards already written and finishes with the same bytes."""
+resumes from the shards already written and finishes with the same bytes. Rebuilding over
+an existing dataset copies the rows whose spec did not change (see ``reuse``)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from aorgen.cache import ArrayCache, atomic_write_bytes, default_cache_dir
 from aorgen.card import attribution, card, dataset_license
-from aorgen.dataset import to_row, write_shard
+from aorgen.dataset import rows_table, to_row, write_shard
 from aorgen.errors import AorgenError
 from aorgen.executors import run_tasks
 from aorgen.plan import Plan, plan
 from aorgen.recipe import IntelligibilityConfig, Recipe
 from aorgen.render import RenderContext, render, speech_audio
+from aorgen.reuse import Location, copy_rows, fingerprint, link_whole_shard, previous_rows, spec_digest
 from aorgen.room import impulse_response
 from aorgen.spec import RoomSpec, SampleSpec
 
@@ -39,6 +43,8 @@ class ShardTask:
     cache_dir: str | None
     staging: str
     intelligibility: IntelligibilityConfig | None = None
+    previous: str | None = None  # the dataset being replaced, whose rows ``reuse`` points into
+    reuse: dict[str, Location] = field(default_factory=dict)  # row id -> where its row is
 
 
 @dataclass
@@ -48,12 +54,14 @@ class ShardResult:
     audio_s: float
     qc_failed: int
     timings: dict[str, float]
+    reused: int = 0
 
 
 @dataclass
 class BuildSummary:
     folder: Path
     clips: int = 0
+    clips_reused: int = 0
     shards: int = 0
     shards_resumed: int = 0
     audio_minutes: float = 0.0
@@ -67,8 +75,8 @@ class BuildSummary:
 
     def describe(self) -> str:
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.timings.items()))
-        return (f"{self.clips} clips ({self.audio_minutes:.1f} min of audio) in {self.shards} shards "
-                f"({self.shards_resumed} resumed) -> {self.folder}\n"
+        return (f"{self.clips} clips ({self.audio_minutes:.1f} min of audio, {self.clips_reused} reused "
+                f"unchanged) in {self.shards} shards ({self.shards_resumed} resumed) -> {self.folder}\n"
                 f"wall {self.wall_s:.1f}s, {self.clips_per_s:.1f} clips/s; QC failures: {self.qc_failed}; "
                 f"worker time per stage: {stages or 'none'}")
 
@@ -88,19 +96,36 @@ def render_shard(task: ShardTask) -> ShardResult:
     """Render one shard's clips and write its parquet file (the unit of work and of resume)."""
     ctx = _context(task.bank_paths, task.cache_dir)
     ctx.timings.clear()
-    rendered = [render(spec, ctx) for spec in task.specs]
-    checks = _intelligibility(task, ctx) if task.intelligibility else {}
-    rows = [to_row(r, checks.get(r.spec.id)) for r in rendered]
+    spec, target = task.specs[0], Path(task.staging) / task.path
+    schema = rows_table([], spec).schema
+    with ctx.stage("reuse"):
+        linked = len(task.reuse) == len(task.specs) and \
+            link_whole_shard(Path(task.previous), task.path, task.reuse, target)
+        if not linked:
+            copied = copy_rows(Path(task.previous), task.reuse, schema) if task.reuse else schema.empty_table()
+    if linked:
+        return _result(task, pq.read_table(target, columns=["duration_s", "qc_passed"]), len(task.specs), ctx)
+    to_render = [s for s in task.specs if s.id not in task.reuse]
+    rendered = [render(s, ctx) for s in to_render]
+    checks = _intelligibility(task, ctx, to_render) if task.intelligibility and to_render else {}
+    fresh = rows_table([to_row(r, checks.get(r.spec.id)) for r in rendered], spec)
     with ctx.stage("write"):
-        write_shard(rows, Path(task.staging) / task.path, task.specs[0].sample_rate, task.specs[0].stems)
-    return ShardResult(task.path, len(rendered), sum(r.duration_s for r in rendered),
-                       sum(not row["qc_passed"] for row in rows), dict(ctx.timings))
+        table = pa.concat_tables([copied, fresh])
+        position = {row_id: i for i, row_id in enumerate(table.column("id").to_pylist())}
+        table = table.take([position[s.id] for s in task.specs])  # rows in spec (id) order
+        write_shard(table, target, spec)
+    return _result(task, table, copied.num_rows, ctx)
+
+
+def _result(task: ShardTask, table: pa.Table, reused: int, ctx: RenderContext) -> ShardResult:
+    return ShardResult(task.path, table.num_rows, sum(table.column("duration_s").to_pylist()),
+                       table.num_rows - sum(table.column("qc_passed").to_pylist()), dict(ctx.timings), reused)
 
 
 _TRANSCRIBERS: dict[str, object] = {}
 
 
-def _intelligibility(task: ShardTask, ctx: RenderContext) -> dict:
+def _intelligibility(task: ShardTask, ctx: RenderContext, specs: list[SampleSpec]) -> dict:
     """Whisper round trip on each clip's dry speech (the optional QC stage)."""
     from aorgen.intelligibility import SpokenClip, Transcriber, check_intelligibility
 
@@ -109,7 +134,7 @@ def _intelligibility(task: ShardTask, ctx: RenderContext) -> dict:
         if config.model not in _TRANSCRIBERS:
             _TRANSCRIBERS[config.model] = Transcriber(config.model)
         clips = [SpokenClip(s.id, speech_audio(s.speech, s.sample_rate, ctx.speech_cache), s.sample_rate, s.transcript)
-                 for s in task.specs]
+                 for s in specs]
         checks = check_intelligibility(clips, _TRANSCRIBERS[config.model], threshold=config.threshold,
                                        batch_size=config.batch_size)
     return {c.id: c for c in checks}
@@ -198,10 +223,12 @@ def prepare_out(out: Path) -> None:
 
 def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None = None,
           overwrite: bool = False, executor: str = "local", address: str | None = None,
-          shard: tuple[int, int] | None = None,
+          shard: tuple[int, int] | None = None, reuse: bool = True,
           progress: Callable[[int, int], None] | None = None) -> BuildSummary:
     """Build ``recipe`` into ``out/<recipe.name>`` (or, with ``shard=(i, n)``, into
-    ``out/<name>.shard-i-of-n`` holding every n-th shard, for ``merge``)."""
+    ``out/<name>.shard-i-of-n`` holding every n-th shard, for ``merge``). With ``overwrite``,
+    rows of the dataset being replaced whose spec is unchanged are copied unless ``reuse`` is
+    False."""
     start = time.perf_counter()
     out = Path(out)
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
@@ -231,10 +258,17 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         summary.shards_resumed = len(shards) - len(todo)
         bank_paths = [str(b.file) for b in the_plan.banks]
         cache = str(cache_dir) if cache_dir else None
-        rooms = sorted({s.room.pool_index: s.room for _, specs in todo for s in specs if s.room}.items())
+        render_fingerprint = fingerprint(the_plan.specs, recipe.intelligibility)
+        previous = previous_rows(final, render_fingerprint) if reuse and overwrite else {}
+        reusable = {spec.id: previous[d] for spec in the_plan.specs
+                    if (d := spec_digest(spec.model_dump_json())) in previous}
+        todo.sort(key=lambda task: all(s.id in reusable for s in task[1]))  # shards to render first
+        rooms = sorted({s.room.pool_index: s.room for _, specs in todo for s in specs
+                        if s.room and s.id not in reusable}.items())
         list(run_tasks(_room_task, [(room, recipe.sample_rate, cache) for _, room in rooms],
                        workers=workers, executor=executor, address=address))
-        tasks = [ShardTask(p, specs, bank_paths, cache, str(staging), recipe.intelligibility) for p, specs in todo]
+        tasks = [ShardTask(p, specs, bank_paths, cache, str(staging), recipe.intelligibility, str(final),
+                           {s.id: reusable[s.id] for s in specs if s.id in reusable}) for p, specs in todo]
         done = sum(len(specs) for p, specs in shards) - sum(len(t.specs) for t in tasks)
         total = sum(len(specs) for _, specs in shards)
         if progress:
@@ -242,6 +276,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         results = run_tasks(render_shard, tasks, workers=workers, executor=executor, address=address)
         for written, result in enumerate(results, 1):
             summary.clips += result.clips
+            summary.clips_reused += result.reused
             summary.audio_minutes += result.audio_s / 60
             summary.qc_failed += result.qc_failed
             for stage, seconds in result.timings.items():
@@ -251,14 +286,15 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
                 progress(done, total)
             _drill(f"after-shard-{written}")
         write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
-                       [s for _, specs in shards for s in specs])
+                       [s for _, specs in shards for s in specs], render_fingerprint)
         _drill("finalise")
         finalise_folder(staging, final, overwrite)
     summary.wall_s = time.perf_counter() - start
     return summary
 
 
-def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], specs: list[SampleSpec]) -> None:
+def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], specs: list[SampleSpec],
+                   render_fingerprint: dict | None) -> None:
     """Card, ATTRIBUTION, recipe and build record of a dataset holding ``specs`` (in any order)."""
     terms = dataset_license({s.license for spec in specs for s in spec.sources})
     splits: dict[str, set[str]] = defaultdict(set)
@@ -273,6 +309,7 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
             "sound_banks": bank_files,
             "clips": len(specs),
             "plan_sha256": plan_digest(sorted(specs, key=lambda s: (s.label, s.split, s.id))),
+            "render": render_fingerprint,
         }, indent=2) + "\n",
     }
     for filename, text in files.items():

@@ -36,15 +36,17 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aorgen"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+    ``durable=False`` skips the fsync, for files whose checksum detects a torn write."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk must not also keep the partial file
@@ -90,7 +92,8 @@ class ArrayCache:
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
         body = buf.getvalue()
-        atomic_write_bytes(self._path(key), body + hashlib.sha256(body).digest())
+        # no fsync: after a power cut a lost or torn entry fails its checksum and is recomputed
+        atomic_write_bytes(self._path(key), body + hashlib.sha256(body).digest(), durable=False)
 
     def get_or_compute(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         found = self.get(key)

@@ -71,12 +71,14 @@ def _shard(value: str | None) -> tuple[int, int] | None:
               help="Worker processes (the output is the same for any number).")
 @click.option("--seed", type=int, help="Override the recipe's seed.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech/RIR cache (default ~/.cache/aorgen).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing dataset folder.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an existing dataset folder, copying its rows whose spec is unchanged.")
+@click.option("--no-reuse", is_flag=True, help="With --overwrite, render every row again.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--address", help="Ray cluster address (with --executor ray), e.g. auto.")
 @click.option("--shard", help="Build only shard i of N (i/N), for merging later.")
 @click.option("--limit", type=int, help="Scale every per-category count down to at most this (quick builds).")
-def build(recipe, out, workers, seed, cache_dir, overwrite, executor, address, shard, limit):
+def build(recipe, out, workers, seed, cache_dir, overwrite, no_reuse, executor, address, shard, limit):
     """Build a benchmark dataset from a recipe (offline, reproducible, resumable)."""
     from aorgen.build import build as run_build
     from aorgen.recipe import load_recipe
@@ -87,7 +89,7 @@ def build(recipe, out, workers, seed, cache_dir, overwrite, executor, address, s
     if limit is not None:
         loaded.samples_per_category = {k: min(v, limit) for k, v in loaded.samples_per_category.items()}
     summary = run_build(loaded, out, workers=workers, cache_dir=cache_dir, overwrite=overwrite,
-                        executor=executor, address=address, shard=_shard(shard),
+                        reuse=not no_reuse, executor=executor, address=address, shard=_shard(shard),
                         progress=_progress_bar("rendering"))
     click.echo(summary.describe())
 

@@ -75,15 +75,33 @@ def to_row(r: Rendered, check: ClipCheck | None = None) -> dict:
     }
 
 
-def write_shard(rows: list[dict], path: Path, sample_rate: int, stems: bool) -> None:
-    """One parquet shard, written atomically (complete or absent)."""
-    table = pa.Table.from_pylist(rows, schema=features(sample_rate, stems).arrow_schema)
+def rows_table(rows: list[dict], spec: SampleSpec) -> pa.Table:
+    """Rows rendered like ``spec`` as an Arrow table with the dataset's schema."""
+    return pa.Table.from_pylist(rows, schema=features(spec.sample_rate, spec.stems).arrow_schema)
+
+
+def write_shard(table: pa.Table, path: Path, spec: SampleSpec) -> None:
+    """One parquet shard of rows rendered like ``spec``, written atomically (complete or absent).
+    FLAC audio is stored as is (zstd cannot shrink it); every other column is zstd-compressed."""
+    audio = {f"{c}.bytes" for c in AUDIO_COLUMNS} if spec.audio_format == "flac" else set()
+    compression = {c: "none" if c in audio else "zstd" for c in _leaf_columns(table.schema)}
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
+    pq.write_table(table, buf, compression=compression)
     try:
         atomic_write_bytes(path, buf.getvalue())
     except OSError as exc:
         raise AorgenError(f"cannot write: {exc.strerror or exc}", file=path) from None
+
+
+def _leaf_columns(schema: pa.Schema):
+    """Parquet column paths: struct fields as ``a.b``, list items as ``a.list.element``."""
+    for f in schema:
+        if pa.types.is_struct(f.type):
+            yield from (f"{f.name}.{child.name}" for child in f.type)
+        elif pa.types.is_list(f.type):
+            yield f"{f.name}.list.element"
+        else:
+            yield f.name
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,10 @@ def merge(parts: list[Path], out: Path, *, overwrite: bool = False) -> Path:
             shutil.copyfile(source, staging / relative)
         specs = [SampleSpec.model_validate_json(text) for file in files.values()
                  for text in pq.read_table(file, columns=["spec"])["spec"].to_pylist()]
-        bank_files = json.loads((parts[0] / "build.json").read_text())["sound_banks"]
-        write_metadata(staging, Recipe.model_validate(yaml.safe_load(recipe_text)), bank_files, specs)
+        records = [json.loads((part / "build.json").read_text()) for part in parts]
+        renders = [r.get("render") for r in records]  # rows are reusable only if all parts agree
+        write_metadata(staging, Recipe.model_validate(yaml.safe_load(recipe_text)), records[0]["sound_banks"],
+                       specs, renders[0] if all(r == renders[0] for r in renders) else None)
         finalise_folder(staging, final, overwrite)
     return final
 

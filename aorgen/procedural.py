@@ -6,6 +6,7 @@ catalogue entry that names a generator behaves exactly like a recording.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import scipy.signal
@@ -31,14 +32,18 @@ def _coloured_noise(n: int, rng: np.random.Generator, exponent: float) -> np.nda
 
 
 def _band(x: np.ndarray, rate: int, low: float | None, high: float | None) -> np.ndarray:
+    return scipy.signal.sosfilt(_butterworth(rate, low, high), x)
+
+
+@lru_cache(maxsize=4096)
+def _butterworth(rate: int, low: float | None, high: float | None) -> np.ndarray:
+    """Designed once per band: grains reuse a handful of bands thousands of times."""
     nyq = rate / 2.0
     if low and high:
-        sos = scipy.signal.butter(4, [low / nyq, min(high / nyq, 0.99)], "bandpass", output="sos")
-    elif high:
-        sos = scipy.signal.butter(4, min(high / nyq, 0.99), "lowpass", output="sos")
-    else:
-        sos = scipy.signal.butter(4, low / nyq, "highpass", output="sos")
-    return scipy.signal.sosfilt(sos, x)
+        return scipy.signal.butter(4, [low / nyq, min(high / nyq, 0.99)], "bandpass", output="sos")
+    if high:
+        return scipy.signal.butter(4, min(high / nyq, 0.99), "lowpass", output="sos")
+    return scipy.signal.butter(4, low / nyq, "highpass", output="sos")
 
 
 def _slow_envelope(n: int, rate: int, rng: np.random.Generator, hz: float, depth: float) -> np.ndarray:

@@ -17,15 +17,17 @@ from aorgen.augment import apply_augmentations
 from aorgen.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
 from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
-from aorgen.room import apply_room, impulse_response, measure_rt60
+from aorgen.room import RoomResponse, impulse_response
 from aorgen.scene import event_onset, loop_to_length, mix, output_level, place, to_pcm16
 from aorgen.soundbank import Bank, Clip, load_bank
-from aorgen.spec import SampleSpec, SourceRef, SpeechSpec
+from aorgen.spec import RoomSpec, SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
 from aorgen.voices import Voice
 
 SNR_TOLERANCE_DB = 0.5
 SILENT_LUFS = -50.0
+RENDER_REVISION = 2  # bump when render() gives different bytes for the same spec (row reuse)
+SPEECH_PIPELINE = 2  # bump when the post-processing of synthesised speech changes (cache keys)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class RenderContext:
         self.texture_cache = ArrayCache(self.cache_dir, "texture")
         self._sources: dict[tuple[str, str, int], np.ndarray] = {}
         self._levels: dict[tuple[str, str, int], float] = {}
+        self._rooms: dict[tuple[RoomSpec, int], RoomResponse] = {}
         self.timings: dict[str, float] = defaultdict(float)
 
     @contextmanager
@@ -106,6 +109,13 @@ class RenderContext:
             self._levels[key] = measure(audio, sample_rate)
         return self._levels[key]
 
+    def room(self, room: RoomSpec, sample_rate: int) -> RoomResponse:
+        """The room's impulse response (from the RIR cache), kept in memory for this worker."""
+        key = (room, sample_rate)
+        if key not in self._rooms:
+            self._rooms[key] = RoomResponse(impulse_response(room, sample_rate, self.rir_cache))
+        return self._rooms[key]
+
     def bank(self, name: str) -> Bank:
         if name not in self.banks:
             raise AorgenError(f"spec names sound bank '{name}', which is not loaded", field="bank")
@@ -115,8 +125,8 @@ class RenderContext:
 def speech_audio(speech: SpeechSpec, sample_rate: int, cache: ArrayCache) -> np.ndarray:
     """Synthesised speech at ``sample_rate``, cached by engine, version, voice, text, prosody."""
     engine = get_engine(speech.engine)
-    key = content_key("speech", speech.engine, engine.version, speech.voice_id, speech.text,
-                      speech.prosody, sample_rate)
+    key = content_key("speech", SPEECH_PIPELINE, speech.engine, engine.version, speech.voice_id,
+                      speech.text, speech.prosody, sample_rate)
 
     def compute() -> np.ndarray:
         voice = Voice(engine=speech.engine, id=speech.voice_id, gender=speech.gender, accent=speech.accent)
@@ -129,9 +139,17 @@ def speech_audio(speech: SpeechSpec, sample_rate: int, cache: ArrayCache) -> np.
 
 def _trim_silence(x: np.ndarray, sample_rate: int, threshold_db: float = -50.0) -> np.ndarray:
     frame = int(0.01 * sample_rate)
-    energy = np.sqrt(np.convolve(x**2, np.ones(frame) / frame, mode="same"))
+    energy = _moving_rms(x, frame)
     loud = np.flatnonzero(energy > np.max(energy) * 10 ** (threshold_db / 20))
     return x[max(0, loud[0] - frame) : loud[-1] + frame] if len(loud) else x
+
+
+def _moving_rms(x: np.ndarray, frame: int) -> np.ndarray:
+    """RMS over a centred window of ``frame`` samples, from a running sum (O(n))."""
+    half = frame // 2
+    running = np.concatenate([[0.0], np.cumsum(np.square(x, dtype=np.float64))])
+    padded = np.concatenate([np.zeros(half), running, np.full(half, running[-1])])
+    return np.sqrt(np.maximum(padded[2 * half : 2 * half + len(x)] - padded[: len(x)], 0.0) / frame)
 
 
 def _resampled(bank: Bank, clip: Clip, sample_rate: int) -> np.ndarray:
@@ -173,11 +191,11 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
     rt60_measured = None
     if spec.room is not None:
         with ctx.stage("room"):
-            rir = impulse_response(spec.room, sr, ctx.rir_cache)
-            rt60_measured = round(measure_rt60(rir, sr), 4)
-            speech_canvas = apply_room(speech_canvas, rir, spec.room.wet)
+            room = ctx.room(spec.room, sr)
+            rt60_measured = room.rt60(sr)
+            speech_canvas = room.apply(speech_canvas, spec.room.wet)
             if spec.room.apply_to_background:
-                background = apply_room(background, rir, spec.room.wet)
+                background = room.apply(background, spec.room.wet)
 
     with ctx.stage("mix"):
         mixed = mix(speech_canvas, background, span, spec.mix, sr)

@@ -80,8 +80,30 @@ def impulse_response(room: RoomSpec, sample_rate: int, cache: ArrayCache) -> np.
 
 def apply_room(dry: np.ndarray, rir: np.ndarray, wet: float) -> np.ndarray:
     """Dry signal convolved with the RIR (aligned to the direct path), mixed wet/dry."""
-    import scipy.signal
+    return RoomResponse(rir).apply(dry, wet)
 
-    direct = int(np.argmax(np.abs(rir)))
-    reverberant = scipy.signal.fftconvolve(dry, rir[direct:])[: len(dry)]
-    return (wet * reverberant + (1 - wet) * dry).astype(np.float32)
+
+class RoomResponse:
+    """A room's RIR ready to apply many times: aligned to its direct path, with its spectrum
+    memoised per FFT size (powers of two, so clips of similar length share one)."""
+
+    def __init__(self, rir: np.ndarray) -> None:
+        self.rir = rir
+        self._tail = np.asarray(rir[int(np.argmax(np.abs(rir))):], dtype=np.float32)
+        self._spectra: dict[int, np.ndarray] = {}
+        self._rt60: dict[int, float] = {}
+
+    def rt60(self, sample_rate: int) -> float:
+        """Measured once (T30), as recorded on every row that uses the room."""
+        if sample_rate not in self._rt60:
+            self._rt60[sample_rate] = round(measure_rt60(self.rir, sample_rate), 4)
+        return self._rt60[sample_rate]
+
+    def apply(self, dry: np.ndarray, wet: float) -> np.ndarray:
+        import scipy.fft
+
+        n = 1 << (len(dry) + len(self._tail) - 2).bit_length()
+        if n not in self._spectra:
+            self._spectra[n] = scipy.fft.rfft(self._tail, n)
+        reverberant = scipy.fft.irfft(scipy.fft.rfft(np.asarray(dry, dtype=np.float32), n) * self._spectra[n], n)
+        return (wet * reverberant[: len(dry)] + (1 - wet) * dry).astype(np.float32)

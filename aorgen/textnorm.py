@@ -62,8 +62,21 @@ def _year(n: int) -> str:
 def normalise(text: str) -> str:
     """Spell out what a TTS engine might misread; leaves ordinary words untouched."""
     out = text
-    for abbr, full in ABBREVIATIONS.items():
-        out = re.sub(rf"(?<![\w.]){re.escape(abbr)}(?!\w)", full, out, flags=re.IGNORECASE)
+    for abbr, pattern, full in _ABBREVIATION_PATTERNS:
+        if abbr in out.lower():
+            out = pattern.sub(full, out)
+    if any(c.isdigit() for c in out):
+        out = _spell_numbers(out)
+    for symbol, word in SYMBOLS.items():
+        out = out.replace(symbol, word)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+_ABBREVIATION_PATTERNS = [(abbr, re.compile(rf"(?<![\w.]){re.escape(abbr)}(?!\w)", re.IGNORECASE), full)
+                          for abbr, full in ABBREVIATIONS.items()]
+
+
+def _spell_numbers(out: str) -> str:
     out = re.sub(r"([$£€])(\d+(?:\.\d\d)?)", lambda m: _money(m.group(1), m.group(2)), out)
     out = re.sub(r"(\d+)(st|nd|rd|th)\b", lambda m: ordinal_to_words(int(m.group(1))), out)
     out = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), out)
@@ -72,10 +85,7 @@ def normalise(text: str) -> str:
     out = re.sub(r"\b(\d{4})s\b", lambda m: _year(int(m.group(1))).replace("y", "ie") + "s"
                  if _year(int(m.group(1))).endswith("y") else _year(int(m.group(1))) + "s", out)
     out = re.sub(r"\b(1[1-9]\d\d|20\d\d)\b", lambda m: _year(int(m.group(1))), out)
-    out = re.sub(r"\d+", lambda m: number_to_words(int(m.group(0))), out)
-    for symbol, word in SYMBOLS.items():
-        out = out.replace(symbol, word)
-    return re.sub(r"\s+", " ", out).strip()
+    return re.sub(r"\d+", lambda m: number_to_words(int(m.group(0))), out)
 
 
 def _money(symbol: str, amount: str) -> str:

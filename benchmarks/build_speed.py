@@ -20,7 +20,7 @@ from pathlib import Path
 
 def run_build(out: Path, cache: Path, workers: int, limit: int | None, recipe: str | None) -> dict:
     cmd = [sys.executable, "-m", "aorgen.cli", "build", "--out", str(out), "--cache-dir", str(cache),
-           "--workers", str(workers), "--overwrite"]
+           "--workers", str(workers), "--overwrite", "--no-reuse"]  # warm = render again from warm caches
     if limit:
         cmd += ["--limit", str(limit)]
     if recipe:

@@ -4,9 +4,9 @@
    4,000 clips, showing whether it grows with the number of clips;
 2. throughput: clips/s at 1 and 2 local workers (cold cache);
 3. Ray against the local process pool: the same clips, 2 workers, warm cache (Ray's
-   start-up included, as a user pays it);
-4. incremental rebuild: only the SNR bands changed (warm speech/RIR caches), against the
-   full cold build (target: at most 25 % of its time).
+   start-up included, as a user pays it).
+
+Incremental rebuilds have their own script, ``incremental.py``.
 
 The recipes are the default (v1 release) recipe with its templates and banks, every
 per-category count scaled to the number of clips asked for, and a fixed shard size.
@@ -40,6 +40,7 @@ class Run:
     cpu_s: float  # user + system time of the command and its pool workers (not the espeak server's)
     peak_mb: float  # the largest process
     stages: dict[str, float]
+    reused: int = 0  # rows copied from the previous output
 
     @property
     def clips_per_s(self) -> float:
@@ -64,9 +65,12 @@ def write_recipe(folder: Path, clips: int, shard_size: int, snr_shift_db: float 
     return path
 
 
-def run_build(recipe: Path, out: Path, cache: Path, workers: int, executor: str = "local") -> Run:
+def run_build(recipe: Path, out: Path, cache: Path, workers: int, executor: str = "local",
+              reuse: bool = False) -> Run:
+    """One ``aorgen build`` command; with ``reuse``, unchanged rows of ``out`` are copied."""
     cmd = [sys.executable, "-m", "aorgen.cli", "build", "--recipe", str(recipe), "--out", str(out),
-           "--cache-dir", str(cache), "--workers", str(workers), "--executor", executor, "--overwrite"]
+           "--cache-dir", str(cache), "--workers", str(workers), "--executor", executor, "--overwrite",
+           *([] if reuse else ["--no-reuse"])]
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -80,7 +84,8 @@ def run_build(recipe: Path, out: Path, cache: Path, workers: int, executor: str 
     stages = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+)s", text.split("per stage:")[1])}
     return Run(clips=int(re.search(r"^(\d+) clips", text, re.M)[1]), wall_s=wall,
                build_s=float(re.search(r"wall ([\d.]+)s", text)[1]), cpu_s=usage.ru_utime + usage.ru_stime,
-               peak_mb=usage.ru_maxrss / 1024, stages=stages)
+               peak_mb=usage.ru_maxrss / 1024, stages=stages,
+               reused=int(re.search(r"(\d+) reused", text)[1]))
 
 
 def stage_text(run: Run) -> str:
@@ -94,7 +99,7 @@ def table(header: list[str], rows: list[list]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", type=int, default=1000, help="clips for throughput, Ray and incremental")
+    parser.add_argument("--clips", type=int, default=1000, help="clips for throughput and Ray")
     parser.add_argument("--memory", default="1000,4000", help="clip counts for the memory runs")
     parser.add_argument("--shard-size", type=int, default=100)
     parser.add_argument("--no-ray", action="store_true")
@@ -109,8 +114,6 @@ def main() -> None:
             return run
 
         one = build("1 worker cold", recipe, "cache-1", 1)
-        shifted = write_recipe(tmp, args.clips, args.shard_size, snr_shift_db=2.0)
-        snr = build("SNR bands changed", shifted, "cache-1", 1)
         two = build("2 workers cold", recipe, "cache-2", 2)
         pool = build("2 workers warm, local pool", recipe, "cache-2", 2)
         ray = None if args.no_ray else build("2 workers warm, ray", recipe, "cache-2", 2, "ray")
@@ -134,11 +137,6 @@ def main() -> None:
                     [["local pool", pool.clips, f"{pool.wall_s:.1f}", f"{pool.build_s:.1f}", "-"],
                      ["ray (local instance)", ray.clips, f"{ray.wall_s:.1f}", f"{ray.build_s:.1f}",
                       f"{ray.wall_s - pool.wall_s:+.1f} s ({ray.wall_s / pool.wall_s - 1:+.0%})"]]))
-    print("\n### Incremental rebuild: only the SNR bands changed (1 worker)\n")
-    print(table(["build", "clips", "wall s", "CPU s", "share of the full build (wall)", "worker s per stage"],
-                [["full, cold cache", one.clips, f"{one.wall_s:.0f}", f"{one.cpu_s:.0f}", "100%", stage_text(one)],
-                 ["SNR changed, warm speech/RIR", snr.clips, f"{snr.wall_s:.0f}", f"{snr.cpu_s:.0f}",
-                  f"{snr.wall_s / one.wall_s:.0%}", stage_text(snr)]]))
 
 
 if __name__ == "__main__":
