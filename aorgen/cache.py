@@ -21,9 +21,11 @@ _DIGEST_BYTES = 32
 
 
 def content_key(*parts: object) -> str:
-    """A stable hash of JSON-serialisable parts (pydantic models via model_dump)."""
+    """A stable hash of JSON-serialisable parts (pydantic models, also in lists, via model_dump)."""
     def plain(p):
-        return p.model_dump(mode="json") if hasattr(p, "model_dump") else p
+        if hasattr(p, "model_dump"):
+            return p.model_dump(mode="json")
+        return [plain(x) for x in p] if isinstance(p, (list, tuple)) else p
 
     blob = json.dumps([plain(p) for p in parts], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -60,8 +62,12 @@ class CacheStats:
     corrupt: int = 0
 
 
+Arrays = np.ndarray | tuple[np.ndarray, ...]
+
+
 class ArrayCache:
-    """Arrays stored under ``root/<kind>/<key[:2]>/<key>.npy`` with a checksum trailer."""
+    """Arrays stored under ``root/<kind>/<key[:2]>/<key>.npy`` with a checksum trailer; an
+    entry is one array (``.npy`` bytes) or a tuple of arrays (uncompressed ``.npz`` bytes)."""
 
     def __init__(self, root: Path | None, kind: str) -> None:
         self.root = None if root is None else Path(root) / kind
@@ -71,7 +77,7 @@ class ArrayCache:
         assert self.root is not None
         return self.root / key[:2] / f"{key}.npy"
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: str) -> Arrays | None:
         if self.root is None:
             return None
         path = self._path(key)
@@ -84,18 +90,24 @@ class ArrayCache:
             self.stats.corrupt += 1
             path.unlink(missing_ok=True)
             return None
-        return np.load(io.BytesIO(body), allow_pickle=False)
+        loaded = np.load(io.BytesIO(body), allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            return tuple(loaded[f"arr_{i}"] for i in range(len(loaded.files)))
+        return loaded
 
-    def put(self, key: str, array: np.ndarray) -> None:
+    def put(self, key: str, value: Arrays) -> None:
         if self.root is None:
             return
         buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+        if isinstance(value, tuple):
+            np.savez(buf, *(np.ascontiguousarray(a) for a in value))
+        else:
+            np.save(buf, np.ascontiguousarray(value), allow_pickle=False)
         body = buf.getvalue()
         # no fsync: after a power cut a lost or torn entry fails its checksum and is recomputed
         atomic_write_bytes(self._path(key), body + hashlib.sha256(body).digest(), durable=False)
 
-    def get_or_compute(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def get_or_compute(self, key: str, compute: Callable[[], Arrays]) -> Arrays:
         found = self.get(key)
         if found is not None:
             self.stats.hits += 1

@@ -202,7 +202,7 @@ def cache_info_cmd(cache_dir):
 
 @cache.command("clear")
 @click.option("--cache-dir", type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(["speech", "rir", "texture"]))
+@click.option("--kind", type=click.Choice(["speech", "rir", "texture", "premix"]))
 def cache_clear_cmd(cache_dir, kind):
     from aorgen.cache import cache_clear, default_cache_dir
 

@@ -26,7 +26,7 @@ from aorgen.voices import Voice
 
 SNR_TOLERANCE_DB = 0.5
 SILENT_LUFS = -50.0
-RENDER_REVISION = 2  # bump when render() gives different bytes for the same spec (row reuse)
+RENDER_REVISION = 3  # bump when render() gives different bytes for the same spec (row reuse)
 SPEECH_PIPELINE = 2  # bump when the post-processing of synthesised speech changes (cache keys)
 
 
@@ -63,6 +63,7 @@ class RenderContext:
         self.speech_cache = ArrayCache(self.cache_dir, "speech")
         self.rir_cache = ArrayCache(self.cache_dir, "rir")
         self.texture_cache = ArrayCache(self.cache_dir, "texture")
+        self.premix_cache = ArrayCache(self.cache_dir, "premix")
         self._sources: dict[tuple[str, str, int], np.ndarray] = {}
         self._levels: dict[tuple[str, str, int], float] = {}
         self._rooms: dict[tuple[RoomSpec, int], RoomResponse] = {}
@@ -122,11 +123,16 @@ class RenderContext:
         return self.banks[name]
 
 
+def speech_key(speech: SpeechSpec, sample_rate: int) -> str:
+    """The speech cache key: engine, engine version, voice, text, prosody, rate."""
+    return content_key("speech", SPEECH_PIPELINE, speech.engine, get_engine(speech.engine).version,
+                       speech.voice_id, speech.text, speech.prosody, sample_rate)
+
+
 def speech_audio(speech: SpeechSpec, sample_rate: int, cache: ArrayCache) -> np.ndarray:
     """Synthesised speech at ``sample_rate``, cached by engine, version, voice, text, prosody."""
     engine = get_engine(speech.engine)
-    key = content_key("speech", SPEECH_PIPELINE, speech.engine, engine.version, speech.voice_id,
-                      speech.text, speech.prosody, sample_rate)
+    key = speech_key(speech, sample_rate)
 
     def compute() -> np.ndarray:
         voice = Voice(engine=speech.engine, id=speech.voice_id, gender=speech.gender, accent=speech.accent)
@@ -170,32 +176,14 @@ def decode(blob: bytes) -> tuple[np.ndarray, int]:
 
 def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
     sr = spec.sample_rate
-    with ctx.stage("speech"):
-        speech = speech_audio(spec.speech, sr, ctx.speech_cache)
+    speech_canvas, background = premix(spec, ctx)
+    total = len(background)
     lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
-    total = lead_in + len(speech) + tail
-    span = slice(lead_in, lead_in + len(speech))
-
-    with ctx.stage("scene"):
-        speech_canvas = np.zeros(total, dtype=np.float32)
-        speech_canvas[span] = speech
-        bed_source = ctx.source(spec.background.source, sr)
-        background = loop_to_length(bed_source, int(spec.background.offset_s * sr), total, sr)
-        bed_lufs = ctx.source_level(spec.background.source, sr)
-        for event in spec.events:
-            clip = ctx.source(event.source, sr)
-            onset = event_onset(event.anchor, event.position, len(clip), lead_in, len(speech), total)
-            gain_db = bed_lufs + event.event_to_bed_db - ctx.source_level(event.source, sr)
-            place(background, clip, onset, db_to_gain(gain_db))
-
+    span = slice(lead_in, total - tail)
     rt60_measured = None
     if spec.room is not None:
         with ctx.stage("room"):
-            room = ctx.room(spec.room, sr)
-            rt60_measured = room.rt60(sr)
-            speech_canvas = room.apply(speech_canvas, spec.room.wet)
-            if spec.room.apply_to_background:
-                background = room.apply(background, spec.room.wet)
+            rt60_measured = ctx.room(spec.room, sr).rt60(sr)
 
     with ctx.stage("mix"):
         mixed = mix(speech_canvas, background, span, spec.mix, sr)
@@ -217,6 +205,60 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
         duration_s=round(total / sr, 4),
         qc=qc,
     )
+
+
+def premix(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray]:
+    """Speech and background laid out on the clip's timeline with the room applied: all
+    that comes before the levels are set. Kept in the premix cache as 16-bit samples with a
+    scale each (16 bits below each one's peak), so changing the SNR or the output level
+    re-mixes without recomposing the scene; the samples are the same either way."""
+    sr = spec.sample_rate
+    sources = [ctx.bank(s.bank).clip(s.clip_id) for s in spec.sources]
+    key = content_key("premix", speech_key(spec.speech, sr), spec.background, spec.events, sources,
+                      spec.room, spec.mix.lead_in_s, spec.mix.tail_s, sr)
+    with ctx.stage("premix"):
+        found = ctx.premix_cache.get(key)
+    if found is None:
+        found = _quantised(*_compose(spec, ctx))
+        with ctx.stage("premix"):
+            ctx.premix_cache.put(key, found)
+    pcm, scales = found
+    return pcm[0].astype(np.float32) * scales[0], pcm[1].astype(np.float32) * scales[1]
+
+
+def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray]:
+    sr = spec.sample_rate
+    with ctx.stage("speech"):
+        speech = speech_audio(spec.speech, sr, ctx.speech_cache)
+    lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
+    total = lead_in + len(speech) + tail
+
+    with ctx.stage("scene"):
+        speech_canvas = np.zeros(total, dtype=np.float32)
+        speech_canvas[lead_in : lead_in + len(speech)] = speech
+        bed_source = ctx.source(spec.background.source, sr)
+        background = loop_to_length(bed_source, int(spec.background.offset_s * sr), total, sr)
+        bed_lufs = ctx.source_level(spec.background.source, sr)
+        for event in spec.events:
+            clip = ctx.source(event.source, sr)
+            onset = event_onset(event.anchor, event.position, len(clip), lead_in, len(speech), total)
+            gain_db = bed_lufs + event.event_to_bed_db - ctx.source_level(event.source, sr)
+            place(background, clip, onset, db_to_gain(gain_db))
+
+    if spec.room is not None:
+        with ctx.stage("room"):
+            room = ctx.room(spec.room, sr)
+            speech_canvas = room.apply(speech_canvas, spec.room.wet)
+            if spec.room.apply_to_background:
+                background = room.apply(background, spec.room.wet)
+    return speech_canvas, background
+
+
+def _quantised(*signals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """16-bit samples (one row per signal) and the scale that restores each row's level."""
+    scales = np.array([max(float(np.max(np.abs(x))), 1e-9) / 32767.0 for x in signals], dtype=np.float32)
+    pcm = np.stack([np.round(x / scale) for x, scale in zip(signals, scales)]).astype(np.int16)
+    return pcm, scales
 
 
 def measure_qc(spec: SampleSpec, mixture: np.ndarray, achieved_snr_db: float, limiter_gain_db: float,

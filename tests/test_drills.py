@@ -86,7 +86,7 @@ def test_corrupted_cache_entries_are_recomputed(world, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(world["cache"], cache)
     originals = {p: p.read_bytes() for p in sorted(cache.rglob("*.npy"))}
-    speech = [p for p in originals if p.parts[-3] == "speech"]
+    speech = [p for p in originals if p.parts[-3] in ("speech", "premix")]
     rirs = [p for p in originals if p.parts[-3] == "rir"]
     assert speech and rirs
     for path in speech:  # flip bytes in the samples: np.load alone would not notice
@@ -94,7 +94,8 @@ def test_corrupted_cache_entries_are_recomputed(world, tmp_path):
         blob[len(blob) // 2] ^= 0xFF
         path.write_bytes(bytes(blob))
     rirs[0].write_bytes(originals[rirs[0]][:100])  # a torn entry
-    assert ArrayCache(cache, "speech").get(speech[0].stem) is None  # detected (and dropped)
+    for path in (speech[0], speech[-1]):  # a premix entry and a speech entry: detected (and dropped)
+        assert path.exists() and ArrayCache(cache, path.parts[-3]).get(path.stem) is None and not path.exists()
 
     build(load_recipe(world["recipe"]), tmp_path / "out", cache_dir=cache)
     assert file_hashes(tmp_path / "out" / "mini") == world["reference"]
