@@ -254,7 +254,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
             torn.unlink()
         marker.write_text(digest)
 
-        todo = [(p, specs) for p, specs in shards if not (staging / p).exists()]
+        todo = [(p, specs) for p, specs in shards if not complete_shard(staging / p, len(specs))]
         summary.shards_resumed = len(shards) - len(todo)
         bank_paths = [str(b.file) for b in the_plan.banks]
         cache = str(cache_dir) if cache_dir else None
@@ -316,9 +316,28 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
         atomic_write_bytes(folder / filename, text.encode())
 
 
+def complete_shard(path: Path, rows: int) -> bool:
+    """Whether a shard of a resumed build is whole. Shards are synced only at the end, so
+    after a power cut one may be torn: it is removed and rendered again."""
+    if not path.exists():
+        return False
+    try:
+        if pq.ParquetFile(path).metadata.num_rows == rows:
+            return True
+    except Exception:  # pyarrow raises several types for a torn file
+        pass
+    path.unlink()
+    return False
+
+
 def finalise_folder(staging: Path, final: Path, overwrite: bool) -> None:
-    """Swap the finished folder into place: it is complete or absent, never half there."""
+    """Swap the finished folder into place: it is complete or absent, never half there.
+    Its files reach the disk first, so a power cut cannot leave a torn file in it."""
     (staging / ".plan-sha256").unlink(missing_ok=True)
+    for path in staging.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
     if final.exists() and overwrite:
         old = final.with_name(f".{final.name}.old")
         shutil.rmtree(old, ignore_errors=True)

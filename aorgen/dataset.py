@@ -88,7 +88,7 @@ def write_shard(table: pa.Table, path: Path, spec: SampleSpec) -> None:
     buf = io.BytesIO()
     pq.write_table(table, buf, compression=compression)
     try:
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write_bytes(path, buf.getvalue(), durable=False)  # synced once, before the folder is swapped in
     except OSError as exc:
         raise AorgenError(f"cannot write: {exc.strerror or exc}", file=path) from None
 

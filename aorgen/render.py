@@ -26,7 +26,7 @@ from aorgen.voices import Voice
 
 SNR_TOLERANCE_DB = 0.5
 SILENT_LUFS = -50.0
-RENDER_REVISION = 3  # bump when render() gives different bytes for the same spec (row reuse)
+RENDER_REVISION = 4  # bump when render() gives different bytes for the same spec (row reuse)
 SPEECH_PIPELINE = 2  # bump when the post-processing of synthesised speech changes (cache keys)
 
 
@@ -209,24 +209,44 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
 
 def premix(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray]:
     """Speech and background laid out on the clip's timeline with the room applied: all
-    that comes before the levels are set. Kept in the premix cache as 16-bit samples with a
-    scale each (16 bits below each one's peak), so changing the SNR or the output level
-    re-mixes without recomposing the scene; the samples are the same either way."""
+    that comes before the levels are set. Kept in the premix cache, so changing the SNR,
+    the output level or the augmentations re-mixes without recomposing the scene: the
+    background, and the speech when a room changed it (from its onset), as 16-bit samples
+    with a scale each (16 bits below each one's peak); dry speech comes from the speech
+    cache. The samples are the same whether the entry was just made or read back."""
     sr = spec.sample_rate
     sources = [ctx.bank(s.bank).clip(s.clip_id) for s in spec.sources]
     key = content_key("premix", speech_key(spec.speech, sr), spec.background, spec.events, sources,
                       spec.room, spec.mix.lead_in_s, spec.mix.tail_s, sr)
     with ctx.stage("premix"):
-        found = ctx.premix_cache.get(key)
-    if found is None:
-        found = _quantised(*_compose(spec, ctx))
+        stored = ctx.premix_cache.get(key)
+    dry = None
+    if stored is None:
+        dry, speech_canvas, background = _compose(spec, ctx)
+        lead_in = int(spec.mix.lead_in_s * sr)
+        stored = (*_quantised(background), *(_quantised(speech_canvas[lead_in:]) if spec.room else ()))
         with ctx.stage("premix"):
-            ctx.premix_cache.put(key, found)
-    pcm, scales = found
-    return pcm[0].astype(np.float32) * scales[0], pcm[1].astype(np.float32) * scales[1]
+            ctx.premix_cache.put(key, stored)
+    with ctx.stage("premix"):
+        return _restored(spec, stored, ctx, dry)
 
 
-def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray]:
+def _restored(spec: SampleSpec, stored: tuple[np.ndarray, ...], ctx: RenderContext,
+              dry: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    sr = spec.sample_rate
+    background = stored[0].astype(np.float32) * stored[1][0]
+    lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
+    speech_canvas = np.zeros(len(background), dtype=np.float32)
+    if spec.room:
+        speech_canvas[lead_in:] = stored[2].astype(np.float32) * stored[3][0]
+    else:
+        speech_canvas[lead_in : len(background) - tail] = dry if dry is not None else \
+            speech_audio(spec.speech, sr, ctx.speech_cache)
+    return speech_canvas, background
+
+
+def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dry speech, speech on the timeline with the room applied, background)."""
     sr = spec.sample_rate
     with ctx.stage("speech"):
         speech = speech_audio(spec.speech, sr, ctx.speech_cache)
@@ -251,14 +271,13 @@ def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarr
             speech_canvas = room.apply(speech_canvas, spec.room.wet)
             if spec.room.apply_to_background:
                 background = room.apply(background, spec.room.wet)
-    return speech_canvas, background
+    return speech, speech_canvas, background
 
 
-def _quantised(*signals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """16-bit samples (one row per signal) and the scale that restores each row's level."""
-    scales = np.array([max(float(np.max(np.abs(x))), 1e-9) / 32767.0 for x in signals], dtype=np.float32)
-    pcm = np.stack([np.round(x / scale) for x, scale in zip(signals, scales)]).astype(np.int16)
-    return pcm, scales
+def _quantised(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """16-bit samples and the scale (a one-element array) that restores their level."""
+    scale = np.array([max(float(np.max(np.abs(x))), 1e-9) / 32767.0], dtype=np.float32)
+    return np.clip(np.round(x / scale[0]), -32767, 32767).astype(np.int16), scale
 
 
 def measure_qc(spec: SampleSpec, mixture: np.ndarray, achieved_snr_db: float, limiter_gain_db: float,

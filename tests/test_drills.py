@@ -82,6 +82,19 @@ def test_killed_at_several_points_resumes_to_identical_bytes(world, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [".mini.lock", "mini"]
 
 
+def test_a_shard_torn_by_a_power_cut_is_rendered_again(world, tmp_path):
+    """Shards are synced to disk only before the folder is swapped in, so after a power cut a
+    shard the resumed build finds may be cut short or empty: it is rendered again."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    shards = _killed(world, out, cache, "after-shard-4")
+    assert len(shards) == 4
+    shards[0].write_bytes(shards[0].read_bytes()[:1000])  # cut short
+    shards[1].write_bytes(b"")  # allocated, never written
+    summary = build(load_recipe(world["recipe"]), out, cache_dir=cache)
+    assert summary.shards_resumed == 2 and summary.clips == 8
+    assert file_hashes(out / "mini") == world["reference"]
+
+
 def test_corrupted_cache_entries_are_recomputed(world, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(world["cache"], cache)
