@@ -26,7 +26,7 @@ from aorgen.voices import Voice
 
 SNR_TOLERANCE_DB = 0.5
 SILENT_LUFS = -50.0
-RENDER_REVISION = 4  # bump when render() gives different bytes for the same spec (row reuse)
+RENDER_REVISION = 4  # bump when render() gives different bytes for the same spec (row reuse, premix keys)
 SPEECH_PIPELINE = 2  # bump when the post-processing of synthesised speech changes (cache keys)
 
 
@@ -216,8 +216,8 @@ def premix(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray
     cache. The samples are the same whether the entry was just made or read back."""
     sr = spec.sample_rate
     sources = [ctx.bank(s.bank).clip(s.clip_id) for s in spec.sources]
-    key = content_key("premix", speech_key(spec.speech, sr), spec.background, spec.events, sources,
-                      spec.room, spec.mix.lead_in_s, spec.mix.tail_s, sr)
+    key = content_key("premix", RENDER_REVISION, speech_key(spec.speech, sr), spec.background, spec.events,
+                      sources, spec.room, spec.mix.lead_in_s, spec.mix.tail_s, sr)
     with ctx.stage("premix"):
         stored = ctx.premix_cache.get(key)
     dry = None
