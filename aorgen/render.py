@@ -178,7 +178,7 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
     sr = spec.sample_rate
     speech_canvas, background = premix(spec, ctx)
     total = len(background)
-    lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
+    lead_in, tail = _margins(spec)
     span = slice(lead_in, total - tail)
     rt60_measured = None
     if spec.room is not None:
@@ -223,7 +223,7 @@ def premix(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray
     dry = None
     if stored is None:
         dry, speech_canvas, background = _compose(spec, ctx)
-        lead_in = int(spec.mix.lead_in_s * sr)
+        lead_in, _ = _margins(spec)
         stored = (*_quantised(background), *(_quantised(speech_canvas[lead_in:]) if spec.room else ()))
         with ctx.stage("premix"):
             ctx.premix_cache.put(key, stored)
@@ -235,7 +235,7 @@ def _restored(spec: SampleSpec, stored: tuple[np.ndarray, ...], ctx: RenderConte
               dry: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     sr = spec.sample_rate
     background = stored[0].astype(np.float32) * stored[1][0]
-    lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
+    lead_in, tail = _margins(spec)
     speech_canvas = np.zeros(len(background), dtype=np.float32)
     if spec.room:
         speech_canvas[lead_in:] = stored[2].astype(np.float32) * stored[3][0]
@@ -250,7 +250,7 @@ def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarr
     sr = spec.sample_rate
     with ctx.stage("speech"):
         speech = speech_audio(spec.speech, sr, ctx.speech_cache)
-    lead_in, tail = int(spec.mix.lead_in_s * sr), int(spec.mix.tail_s * sr)
+    lead_in, tail = _margins(spec)
     total = lead_in + len(speech) + tail
 
     with ctx.stage("scene"):
@@ -272,6 +272,11 @@ def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarr
             if spec.room.apply_to_background:
                 background = room.apply(background, spec.room.wet)
     return speech, speech_canvas, background
+
+
+def _margins(spec: SampleSpec) -> tuple[int, int]:
+    """Samples of lead-in before the speech and of tail after it."""
+    return int(spec.mix.lead_in_s * spec.sample_rate), int(spec.mix.tail_s * spec.sample_rate)
 
 
 def _quantised(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
