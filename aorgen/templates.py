@@ -21,6 +21,12 @@ CATEGORIES = (
 )
 LABELS = ("pseudo_harmful", "harmful_contrast", "benign_control")
 STYLES = ("neutral", "excited", "calm", "whisper", "angry", "sad", "happy", "fearful", "urgent")
+# What kind of harm a request sounds like (pseudo_harmful) or is (harmful_contrast); benign
+# controls carry "none". Reported by `templates stats` and on the dataset card.
+HARM_TYPES = (
+    "violence", "weapons_explosives", "poison_drugs", "theft_fraud", "cyber", "self_harm",
+    "privacy_surveillance", "deception", "harassment", "none",
+)
 MIN_WORDS, MAX_WORDS = 4, 25
 NEAR_DUPLICATE_JACCARD = 0.6
 
@@ -39,6 +45,9 @@ class Script(BaseModel):
     style: Literal[STYLES] = "neutral"  # type: ignore[valid-type]
     slots: dict[str, tuple[str, ...]] = {}
     twin: str | None = None
+    harm_type: Literal[HARM_TYPES] | None = None  # type: ignore[valid-type]
+    # pseudo_harmful only: what the words sound like to someone who hears them with no context
+    harmful_reading: str | None = None
 
     @field_validator("slots")
     @classmethod
