@@ -4,18 +4,17 @@
 #   bash scripts/system-packages.sh [--check] GROUP...
 #
 #   voices  offline TTS voices of the default build: flite, festival (+ voices), rhvoice
-#   coqui   what coqui-tts needs at run time: espeak-ng (phonemiser), FFmpeg's shared libraries
-#           (torchcodec, which coqui-tts imports)
+#   coqui   what coqui-tts needs at run time: espeak-ng (its phonemiser)
 #
 # As root it installs what is missing with apt-get (enabling Debian's non-free component for
 # RHVoice's English voices when it is not enabled yet). As another user, or with --check, it only
 # says what is missing and the command that installs it, and exits 1. Other systems: install
-# the packages named below with your package manager (Homebrew: flite, festival, ffmpeg, espeak-ng).
+# the packages named below with your package manager (Homebrew: flite, festival, espeak-ng).
 set -euo pipefail
 
 declare -A GROUP=(
   [voices]="flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k rhvoice rhvoice-english"
-  [coqui]="espeak-ng ffmpeg"
+  [coqui]="espeak-ng"
 )
 NON_FREE="rhvoice rhvoice-english"   # Debian's non-free component
 

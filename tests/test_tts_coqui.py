@@ -250,3 +250,26 @@ def test_xtts_speaks_each_reference_and_style_repeatably(xtts):
         n = min(len(alice), len(other))
         assert len(alice) != len(other) or np.mean(np.abs(alice[:n] - other[:n])) > 1e-3
     assert len(say("alice", rate=2.0)) == pytest.approx(len(alice) / 2, rel=0.15)
+
+
+@needs_coqui
+def test_xtts_reads_references_without_torchcodec_or_ffmpeg(tmp_path):
+    """Reference clips go through soundfile: torchcodec (which needs FFmpeg's shared libraries)
+    is never loaded, in a fresh interpreter so no other test's imports count."""
+    code = f"""
+import sys
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_tts_coqui import build_tiny_xtts, write_references
+from aorgen.tts import Prosody
+from aorgen.tts.coqui import CoquiEngine
+from aorgen.voices import Voice
+root = Path({str(tmp_path)!r})
+engine = CoquiEngine(models=[str(build_tiny_xtts(root / "tiny_xtts"))], references=write_references(root / "refs"))
+out = engine.synthesize("Take the shot.", Voice(engine="coqui", id="tiny_xtts#ref:alice"), Prosody())
+assert out.samples.size > 0
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "torchcodec")
+assert not loaded, loaded
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -74,7 +74,28 @@ def _import_coqui():
     except (ImportError, OSError) as exc:  # OSError: a torchaudio build that does not load
         missing = "torch" if getattr(exc, "name", None) == "torch" else "coqui-tts"
         raise MissingExtra(missing, extra="coqui") from exc
+    _read_references_with_soundfile()
     return torch, TTS
+
+
+def _read_references_with_soundfile() -> None:
+    """XTTS reads reference clips with ``torchaudio.load``, which needs torchcodec and FFmpeg's
+    shared libraries. Swap in a soundfile reader with the same contract (mono float tensor of
+    shape [1, T] at ``sampling_rate``, resampled with torchaudio's pure-torch resampler), so the
+    engine needs neither."""
+    import soundfile as sf
+    import torch
+    import torchaudio.functional
+    from TTS.tts.models import xtts
+
+    def load_audio(audiopath, sampling_rate):
+        samples, rate = sf.read(str(audiopath), dtype="float32", always_2d=True)
+        audio = torch.from_numpy(samples.mean(axis=1)).unsqueeze(0)
+        if rate != sampling_rate:
+            audio = torchaudio.functional.resample(audio, rate, sampling_rate)
+        return audio.clamp_(-1.0, 1.0)
+
+    xtts.load_audio = load_audio
 
 
 def _digest_file(path: Path, sha) -> None:
