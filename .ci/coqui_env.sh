@@ -38,7 +38,7 @@ base_site=$("$BASE_PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["pu
 # coqui's espeak phonemiser runs the espeak-ng program
 bash "$ROOT/scripts/system-packages.sh" coqui || exit 1
 
-stamp=$(cat "${LOCKS[@]}" | sha256sum | cut -c1-16)
+stamp=$( (cat "${LOCKS[@]}"; echo "$base_site") | sha256sum | cut -c1-16)  # the locks and the base environment
 if [ "$(cat "$VENV/.aorgen-lock" 2>/dev/null)" != "$stamp" ] || ! "$VENV/bin/python" -c 'import TTS.api' 2>/dev/null; then
   start=$SECONDS
   rm -rf "$VENV"
