@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from aorgen.cache import ArrayCache, atomic_write_bytes, default_cache_dir
-from aorgen.card import attribution, card, dataset_license
+from aorgen.card import attribution, card, dataset_license, generation_facts, input_licenses
+from aorgen.card_stats import DatasetStats, tables, write_plots
 from aorgen.dataset import rows_table, to_row, write_shard
 from aorgen.errors import AorgenError
 from aorgen.executors import run_tasks
@@ -33,6 +34,7 @@ from aorgen.render import RenderContext, render, speech_audio
 from aorgen.reuse import Location, copy_rows, fingerprint, link_whole_shard, previous_rows, spec_digest
 from aorgen.room import impulse_response
 from aorgen.spec import RoomSpec, SampleSpec
+from aorgen.voices import Voice
 
 
 @dataclass
@@ -286,7 +288,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
                 progress(done, total)
             _drill(f"after-shard-{written}")
         write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
-                       [s for _, specs in shards for s in specs], render_fingerprint)
+                       [s for _, specs in shards for s in specs], render_fingerprint, voices=the_plan.voices)
         _drill("finalise")
         finalise_folder(staging, final, overwrite)
     summary.wall_s = time.perf_counter() - start
@@ -294,14 +296,18 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
 
 
 def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], specs: list[SampleSpec],
-                   render_fingerprint: dict | None) -> None:
-    """Card, ATTRIBUTION, recipe and build record of a dataset holding ``specs`` (in any order)."""
-    terms = dataset_license({s.license for spec in specs for s in spec.sources})
+                   render_fingerprint: dict | None, voices: list[Voice] = ()) -> None:
+    """Card (with its statistics and plots), ATTRIBUTION, recipe and build record of a dataset
+    holding ``specs`` (in any order), whose shards are already in ``folder``."""
+    terms = dataset_license(input_licenses(specs, voices))
     splits: dict[str, set[str]] = defaultdict(set)
     for spec in specs:
         splits[spec.split].add(spec.label)
+    stats = DatasetStats.read(folder)
     files = {
-        "README.md": card(specs, recipe.name, recipe.version, recipe.description, terms, splits),
+        "README.md": card(specs, recipe.name, recipe.version, recipe.description, terms, splits, voices=voices,
+                          tables=tables(stats), plots=write_plots(stats, folder),
+                          generation=generation_facts(recipe.model_dump(mode="json"), specs, bank_files)),
         "ATTRIBUTION.md": attribution(specs, terms),
         "recipe.yaml": yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False),
         "build.json": json.dumps({

@@ -3,22 +3,45 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import yaml
 
 from aorgen.soundbank import SPDX_TERMS
 from aorgen.spec import SampleSpec, SourceRef
+from aorgen.voices import Voice
 
 # Strictness ladder: the dataset takes the strictest terms among the clips it uses.
 _LADDER = (
     ("cc0-1.0", {"CC0-1.0", "Unlicense", "LicenseRef-public-domain"}),
-    ("cc-by-4.0", {"CC-BY-3.0", "CC-BY-4.0", "BSD-3-Clause", "MIT", "LicenseRef-Freesound-Sampling-Plus"}),
+    ("cc-by-4.0", {"CC-BY-3.0", "CC-BY-4.0", "BSD-3-Clause", "MIT", "LicenseRef-Freesound-Sampling-Plus",
+                   "LicenseRef-CMU-Flite", "LicenseRef-CMU-Festvox", "LicenseRef-EST-2003"}),
     ("cc-by-sa-4.0", {"CC-BY-SA-3.0", "CC-BY-SA-4.0", "LAL-1.2"}),
+    ("lgpl-2.1", {"LGPL-2.1-or-later", "LGPL-2.1-only"}),
     ("gpl-3.0", {"GPL-2.0-or-later", "GPL-2.0-only", "GPL-3.0-or-later", "GFDL-1.3-only"}),
-    ("cc-by-nc-4.0", {"CC-BY-NC-3.0", "CC-BY-NC-4.0"}),
+    ("cc-by-nc-4.0", {"CC-BY-NC-3.0", "CC-BY-NC-4.0", "LicenseRef-Coqui-CPML"}),
     ("cc-by-nc-sa-4.0", {"CC-BY-NC-SA-4.0"}),
+    ("cc-by-nc-nd-4.0", {"CC-BY-NC-ND-4.0"}),
 )
+# Terms of licences that only TTS voices and models carry: (commercial_ok, share_alike).
+VOICE_TERMS = {
+    "LicenseRef-CMU-Flite": (True, False),
+    "LicenseRef-CMU-Festvox": (True, False),
+    "LicenseRef-EST-2003": (True, False),
+    "LGPL-2.1-or-later": (True, True),
+    "LGPL-2.1-only": (True, True),
+    "CC-BY-NC-ND-4.0": (False, True),
+    "LicenseRef-Coqui-CPML": (False, False),  # XTTS v2: Coqui Public Model Licence, non-commercial
+}
+# Engines whose voices have no licence of their own in the catalogue: (licence, note).
+ENGINE_LICENSES = {
+    "espeak": ("GPL-3.0-or-later", "espeak-ng program and voice data (the GPL does not reach the "
+                                   "speech it outputs; listed for completeness)"),
+    "piper": ("LicenseRef-unclear", "Piper voice: the training data's licence is unclear (see the voice's card)"),
+    "coqui": ("LicenseRef-per-model", "see the Coqui model's own licence (XTTS v2: CPML, non-commercial)"),
+}
+OUTPUT_FREE = {"GPL-3.0-or-later"}  # licences of programs whose output they do not cover
 
 
 @dataclass(frozen=True)
@@ -29,14 +52,46 @@ class LicenseTerms:
     inputs: tuple[str, ...]  # SPDX ids of what was used
 
 
+def _terms(spdx: str) -> tuple[bool, bool] | None:
+    return SPDX_TERMS.get(spdx) or VOICE_TERMS.get(spdx)
+
+
 def dataset_license(spdx_ids: set[str]) -> LicenseTerms:
+    """The strictest terms among the inputs (recordings and voices). An input of unknown terms
+    makes the dataset's licence ``other`` and not cleared for commercial use."""
     rank = max((i for i, (_, members) in enumerate(_LADDER) if members & spdx_ids), default=0)
-    commercial = all(SPDX_TERMS[s][0] for s in spdx_ids)
-    share_alike = any(SPDX_TERMS[s][1] for s in spdx_ids)
+    known = [_terms(s) for s in spdx_ids]
+    commercial = all(t is not None and t[0] for t in known)
+    share_alike = any(t is not None and t[1] for t in known)
     name = _LADDER[rank][0]
     if share_alike and name == "cc-by-nc-4.0":
         name = "cc-by-nc-sa-4.0"
+    if any(t is None for t in known):
+        name = "other"
     return LicenseTerms(name, commercial, share_alike, tuple(sorted(spdx_ids)))
+
+
+def voice_licenses(specs: list[SampleSpec], voices: Iterable[Voice] = ()) -> dict[str, tuple[str, str, int]]:
+    """{engine:voice: (licence, note, clips)} for every voice the specs use; the licence comes
+    from the engine's catalogue (``voices``) or, for engines without one, the engine's table."""
+    catalogue = {v.key: v for v in voices}
+    uses = Counter(f"{s.speech.engine}:{s.speech.voice_id}" for s in specs)
+    out = {}
+    for key, count in sorted(uses.items()):
+        voice = catalogue.get(key)
+        if voice is not None and getattr(voice, "license", ""):
+            out[key] = (voice.license, getattr(voice, "license_note", ""), count)
+        else:
+            license, note = ENGINE_LICENSES.get(key.split(":", 1)[0], ("LicenseRef-unknown", "not recorded"))
+            out[key] = (license, note, count)
+    return out
+
+
+def input_licenses(specs: list[SampleSpec], voices: Iterable[Voice] = ()) -> set[str]:
+    """Licences that bind the dataset: every recording's, and every voice's that reaches its output."""
+    recordings = {s.license for spec in specs for s in spec.sources}
+    speech = {lic for lic, _, _ in voice_licenses(specs, voices).values() if lic not in OUTPUT_FREE}
+    return recordings | speech
 
 
 def used_sources(specs: list[SampleSpec]) -> dict[str, tuple[SourceRef, int]]:
@@ -63,9 +118,37 @@ def attribution(specs: list[SampleSpec], terms: LicenseTerms) -> str:
     return "\n".join(lines) + "\n"
 
 
+CITATIONS = r"""@software{aorgen,
+  title  = {aorgen: an open toolkit for audio over-refusal benchmarks},
+  author = {{aorgen contributors}},
+  year   = {2026},
+  note   = {NAME VERSION}
+}
+@article{aorbench2026,
+  title   = {{AOR-Bench}: Benchmarking Over-Refusal in Large Audio Language Models},
+  journal = {arXiv preprint arXiv:2606.21147},
+  year    = {2026}
+}
+@inproceedings{unsupervised_safety_ft2025,
+  title     = {Representation-reshaping safety fine-tuning without labels},
+  booktitle = {Proceedings of EMNLP 2025},
+  note      = {arXiv:2505.19670},
+  year      = {2025}
+}"""
+
+GATE_PROMPT = ("This dataset consists of spoken requests that sound harmful. It is shared for research "
+               "on refusal and over-refusal of audio language models. By requesting access you agree "
+               "not to use it to train models to cause harm, and to follow the licences of its inputs.")
+
+
 def card(specs: list[SampleSpec], name: str, version: str, description: str,
-         terms: LicenseTerms, splits: dict[str, set[str]]) -> str:
-    """README.md with YAML metadata: configs per label, licence, task categories, citation."""
+         terms: LicenseTerms, splits: dict[str, set[str]], *, voices: Iterable[Voice] = (),
+         tables: dict[str, str] | None = None, plots: dict[str, str] | None = None,
+         generation: dict[str, str] | None = None) -> str:
+    """README.md in the Hugging Face dataset-card layout: YAML metadata (configs per label,
+    licence, gating prompt), then summary, content warning, structure, generation, statistics
+    (``tables`` and the PNG ``plots`` written by :mod:`aorgen.card_stats`), uses, limitations,
+    licences per input and citations."""
     labels = sorted({s.label for s in specs})
     configs = [{
         "config_name": "default",
@@ -83,6 +166,9 @@ def card(specs: list[SampleSpec], name: str, version: str, description: str,
         "task_categories": ["audio-text-to-text", "audio-classification"],
         "tags": ["audio", "safety", "over-refusal", "benchmark", "synthetic", "aorgen"],
         "size_categories": [_size_category(len(specs))],
+        "extra_gated_prompt": GATE_PROMPT,
+        "extra_gated_fields": {"Affiliation": "text", "Intended use": "text",
+                               "I will use this dataset for safety research only": "checkbox"},
         "configs": configs,
     }
     counts = Counter((s.label, s.category) for s in specs)
@@ -90,35 +176,111 @@ def card(specs: list[SampleSpec], name: str, version: str, description: str,
     table = ["| category | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
     table += [f"| {c} | " + " | ".join(str(counts[(lab, c)]) for lab in labels) + " |" for c in categories]
     split_counts = Counter(s.split for s in specs)
+    stats_text = "\n\n".join(f"### {title}\n\n{text}" for title, text in (tables or {}).items())
+    plots_text = "\n\n".join(f"![{title}]({path})" for title, path in (plots or {}).items())
+    generation_text = "\n".join(f"- **{k}**: {v}" for k, v in (generation or {}).items())
+    recordings = used_sources(specs)
+    rec_licences = Counter(ref.license for ref, _ in recordings.values())
+    voice_rows = "\n".join(f"| `{key}` | {lic} | {clips} | {note.replace('|', '/')} |"
+                           for key, (lic, note, clips) in voice_licenses(specs, voices).items())
     body = f"""# {name} {version}
 
 {description or 'An audio over-refusal benchmark built with aorgen.'}
 
-Spoken requests that sound harmful on their own but are benign in their acoustic context
-(`pseudo_harmful`), requests that stay harmful in any context (`harmful_contrast`, a model
-should refuse them) and plainly harmless requests (`benign_control`). Each clip is
-synthesised speech placed in a background scene and, for most clips, a simulated room.
+## Dataset summary
 
-## Counts
+Spoken requests that sound harmful on their own but are benign in their acoustic context
+(`pseudo_harmful`: a model that listens should answer them), requests that stay harmful in any
+context (`harmful_contrast`: a model should refuse them) and plainly harmless requests in the
+same scenes (`benign_control`). Each clip is synthesised speech placed in a background scene of
+licensed recordings and, for most clips, a simulated room. Over-refusal is measured as the share
+of `pseudo_harmful` clips a model refuses, read beside its refusal of the contrast set.
+
+> **Content warning.** The transcripts are phrased to sound violent, criminal or otherwise
+> harmful ("how do I shoot him from here?"). The harmful-contrast requests are genuinely harmful
+> requests (without instructions). Listen and read with care.
+
+## Supported tasks
+
+- **Over-refusal evaluation** of audio language models (`audio-text-to-text`): does a model answer
+  a request whose harmful reading the acoustic context rules out? (`aorgen eval`, `aorgen report`)
+- **Safety fine-tuning and steering** on the `train` split (`aorgen finetune`, `aorgen steer`).
+- Secondary: scene or label classification from audio (`audio-classification`).
+
+## Languages
+
+English (`en`) only, in synthetic voices with the accents listed under *Voices* below.
+
+## Dataset structure
+
+Configs: `default` (everything) and one per label ({', '.join(f'`{lab}`' for lab in labels)}).
+Splits are **by script** (no script in both), so training on `train` never leaks into `test`:
+{', '.join(f'{k}: {v} clips' for k, v in sorted(split_counts.items()))}.
 
 {chr(10).join(table)}
 
-Splits (by script, no script in both): {', '.join(f'{k}: {v}' for k, v in sorted(split_counts.items()))}.
+Fields: `audio` is the mixture; `speech` and `background` (when present) are its stems at the
+same levels. `category`, `label`, `script_id`, `transcript`, `context` (what the clip's background
+holds), `rationale` (why the label holds), `scene_tags`, `style`; the voice (`voice_engine`,
+`voice_id`, `voice_gender`, `voice_accent`, `speech_rate`); levels: `snr_db` is the active-speech
+loudness minus the background loudness over the speech, both ITU-R BS.1770 integrated loudness,
+`achieved_snr_db` that measure on the encoded audio, `limiter_gain_db` the attenuation that kept
+the peak at or below the ceiling (no clipping); `rt60_s` and `rt60_measured_s` for the room;
+`background_ids` and `licenses` of the recordings used; QC (`qc_passed`, `peak_dbfs`,
+`loudness_lufs`, `asr_transcript`, `asr_wer`); `spec`, the JSON that re-renders the row byte for
+byte.
 
-## Columns
+## How the data was generated
 
-`audio` is the mixture; `speech` and `background` (when present) are its stems at the
-same levels. Levels: `snr_db` is the active-speech loudness minus the background loudness
-over the speech, both ITU-R BS.1770 integrated loudness; `achieved_snr_db` is that measure
-on the encoded audio; `limiter_gain_db` is the attenuation that kept the peak at or below
-the ceiling (no clipping). `spec` holds the JSON that re-renders the row byte for byte
-(`aorgen render`).
+{generation_text or '- see `recipe.yaml` in this folder'}
 
-## Licence
+Every clip is a pure function of its `spec`: `aorgen render DATASET ROW_ID -o clip.wav` renders
+it again, byte for byte, given the same sound banks and engine versions (`build.json`).
 
-`{terms.license}`: the strictest terms among the recordings used ({', '.join(terms.inputs)}).
-Commercial use {'allowed' if terms.commercial_ok else 'not allowed'}; share-alike
-{'required' if terms.share_alike else 'not required'}. See ATTRIBUTION.md for every clip.
+## Statistics
+
+{stats_text or 'Not computed for this build.'}
+
+{plots_text}
+
+## Intended use
+
+Measuring and reducing over-refusal of audio language models on speech whose meaning depends on
+its acoustic context, always read beside refusal of the harmful contrast set; training
+mitigations on the `train` split and evaluating them on `test`.
+
+## Out-of-scope use
+
+- Training models to comply with harmful requests, or using the contrast set as instructions.
+- Claims about human speech or real recordings: the speech is synthetic.
+- A general safety certification: the benchmark covers six everyday categories, English only.
+
+## Limitations and biases
+
+- **Synthetic voices**: a limited set of TTS voices (see *Voices*); their accents, genders and
+  prosody do not represent real speakers, and models may treat synthetic speech differently.
+- **Stand-in sounds**: some scenes are built from recordings of similar sounds (a football crowd
+  for other sports) or procedural textures; a listener may not always recognise the scene.
+- **English only**, scripts written by the project's authors; harm types are unevenly spread
+  (see *Harm types* where present).
+- Labels describe the intended reading; a model's refusal of an ambiguous clip is not always
+  wrong. Read over-refusal with its confidence interval and the contrast-set refusal.
+
+## Licensing
+
+Dataset licence: `{terms.license}`, the strictest terms among its inputs
+({', '.join(terms.inputs) or 'none'}). Commercial use {'allowed' if terms.commercial_ok else 'not allowed'};
+share-alike {'required' if terms.share_alike else 'not required'}. Recipes can exclude inputs by
+licence to build a more permissive variant.
+
+Recordings ({len(recordings)} clips; every one with its credit in ATTRIBUTION.md):
+{', '.join(f'{lic} × {n}' for lic, n in sorted(rec_licences.items())) or 'none'}.
+
+Voices:
+
+| voice | licence | clips | note |
+| --- | --- | --- | --- |
+{voice_rows}
 
 ## Loading
 
@@ -128,17 +290,49 @@ ds = load_dataset("path/or/repo", "pseudo_harmful", split="test")
 ds = ds.cast_column("audio", Audio(decode=False))  # bytes, no torchcodec needed
 ```
 
+## Extending
+
+Add scripts under `templates/`, sound banks with `aorgen soundbank import`, or voices through
+the recipe's `voices.select`, then `aorgen build --recipe recipe.yaml --overwrite`: unchanged
+rows are copied, not rendered again.
+
 ## Citation
 
 ```bibtex
-@software{{aorgen,
-  title = {{aorgen: audio over-refusal benchmark generator}},
-  year = {{2026}},
-  note = {{{name} {version}}}
-}}
+{CITATIONS.replace('NAME VERSION', f'{name} {version}')}
 ```
 """
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n\n" + body
+
+
+def generation_facts(recipe: dict, specs: list[SampleSpec], bank_files: dict[str, str]) -> dict[str, str]:
+    """What the card says about how the data was made, from the recipe as built and the specs."""
+    from aorgen import __version__
+
+    engines = Counter(s.speech.engine for s in specs)
+    voices = {f"{s.speech.engine}:{s.speech.voice_id}" for s in specs}
+    rooms = sum(s.room is not None for s in specs)
+    augment = Counter(a.name for s in specs for a in s.augment)
+    scene = recipe.get("scene", {})
+    gate = recipe.get("intelligibility")
+    bands = ", ".join(f"{b['low']:g}–{b['high']:g}" for b in scene.get("snr_bands_db", []))
+    facts = {
+        "Recipe": f"`{recipe.get('name')}` {recipe.get('version', '')}, seed {recipe.get('seed')} "
+                  "(`recipe.yaml` in this folder is the recipe as built)",
+        "aorgen": __version__,
+        "Speech": f"{len(voices)} voices from {', '.join(f'{e} ({n} clips)' for e, n in engines.most_common())}; "
+                  "text normalised before synthesis so the speech matches the transcript",
+        "Scenes": f"recordings and textures from the sound banks {', '.join(sorted(bank_files)) or '-'}, "
+                  "chosen by the script's scene tags; a looping bed plus foreground events",
+        "Levels": f"SNR bands {bands} dB (BS.1770), output at "
+                  f"{scene.get('target_lufs', '-')} LUFS, peaks at most {scene.get('max_peak_dbfs', '-')} dBFS",
+        "Rooms": f"{rooms} of {len(specs)} clips in a pyroomacoustics shoebox room (image source method, "
+                 "RT60 by inverse Sabine, measured RT60 in `rt60_measured_s`)",
+        "Augmentation": ", ".join(f"{name} ({n} clips)" for name, n in augment.most_common()) or "none",
+        "QC": "achieved SNR within ±0.5 dB of the target, peak under the ceiling, no silent clip"
+              + (f"; intelligibility gate: {gate}" if gate else "; no intelligibility gate in this recipe"),
+    }
+    return facts
 
 
 def _size_category(n: int) -> str:

@@ -134,13 +134,26 @@ def inspect(dataset):
 @main.command()
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--repo-id", required=True, help="ORG/NAME on the Hugging Face Hub.")
-@click.option("--private", is_flag=True)
+@click.option("--private", is_flag=True, help="Only you and your organisation see the repo.")
+@click.option("--gated", type=click.Choice(["auto", "manual"]), default=None,
+              help="Users must accept the card's access prompt first (auto: at once; manual: you approve).")
 @click.option("--revision", help="Branch to push to.")
-def publish(dataset, repo_id, private, revision):
-    """Push a built dataset folder to the Hugging Face Hub (token from env or login)."""
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded; contact nobody.")
+def publish(dataset, repo_id, private, gated, revision, dry_run):
+    """Push a built dataset folder to the Hugging Face Hub (token from env or login; never printed)."""
+    from aorgen.publish import check_publishable, upload_plan
     from aorgen.publish import publish as run_publish
 
-    url = run_publish(dataset, repo_id, private=private, revision=revision)
+    if dry_run:
+        check_publishable(dataset, repo_id, gated)
+        files = upload_plan(dataset)
+        for path, size in files:
+            click.echo(f"{size:>12,}  {path}")
+        total = sum(size for _, size in files)
+        access = ", ".join(x for x in ("private" if private else "public", f"gated ({gated})" if gated else "") if x)
+        click.echo(f"would upload {len(files)} files ({total / 1e6:.1f} MB) to datasets/{repo_id} [{access}]")
+        return
+    url = run_publish(dataset, repo_id, private=private, revision=revision, gated=gated)
     click.echo(f"published {dataset} -> {url}")
 
 
