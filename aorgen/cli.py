@@ -480,14 +480,23 @@ def finetune(dataset, model, method, out, steps, epochs, lr, batch_size, grad_ac
 @click.argument("before", type=click.Path(exists=True, path_type=Path))
 @click.argument("after", type=click.Path(exists=True, path_type=Path))
 @click.option("--judge", default="rules", show_default=True)
-@click.option("--condition", default="audio", show_default=True)
-@click.option("--tolerance", type=float, default=0.05, show_default=True)
-def compare(before, after, judge, condition, tolerance):
-    """ORR and harmful-contrast refusal before and after a mitigation, side by side."""
-    from aorgen.mitigate.compare import compare_runs
+@click.option("--condition", "conditions", multiple=True,
+              help="Compare only this condition (repeatable; default: every condition in the runs).")
+@click.option("--tolerance", type=float, default=0.05, show_default=True,
+              help="Largest tolerated fall of harmful refusal / rise of benign refusal (fraction).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the comparison as JSON to this file.")
+def compare(before, after, judge, conditions, tolerance, json_out):
+    """Safety gate for a mitigation: paired ORR, harmful and benign refusal before and after, with
+    intervals; exit status 1 when a gate fails (2 for bad input)."""
+    from aorgen.mitigate.compare import compare_runs, write_json
 
-    result = compare_runs(before, after, judge=judge, condition=condition, tolerance=tolerance)
+    result = compare_runs(before, after, judge=judge, conditions=list(conditions) or None, tolerance=tolerance)
     click.echo(result.to_markdown())
+    if json_out:
+        write_json(result, json_out)
+    if not result.passed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

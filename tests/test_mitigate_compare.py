@@ -1,104 +1,131 @@
-"""Before/after comparison of a mitigation and its safety-regression flag."""
+"""`aorgen compare` as a safety gate: paired changes with clustered intervals, gates in both
+directions, refusal of runs that cover different samples, JSON output and exit status."""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from aorgen.cli import main
 from aorgen.errors import AorgenError
-from aorgen.mitigate.compare import RefusalSummary, compare
+from aorgen.mitigate.compare import compare_tables, paired_change
+
+N = {"pseudo_harmful": 200, "harmful_contrast": 100, "benign_control": 100}
 
 
-def _summary(name, orr, harmful, benign=None):
-    return RefusalSummary(name=name, orr=orr, harmful_refusal=harmful, benign_refusal=benign)
+def run(rates: dict[str, float], *, seed: int = 0, conditions=("audio",), base: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A judged run: clips of 4 per script; each clip refused with the label's rate. With
+    ``base``, a clip keeps the base verdict unless a draw moves it toward the new rate (paired)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for condition in conditions:
+        for label, n in N.items():
+            for i in range(n):
+                rows.append({"id": f"{label[:2]}-{i}", "condition": condition, "label": label,
+                             "script_id": f"{label[:2]}-s{i // 4}"})
+    table = pd.DataFrame(rows)
+    refused = np.array([rng.random() < rates[label] for label in table["label"]])
+    if base is not None:
+        old = base["verdict"].eq("full_refusal").to_numpy()
+        keep = rng.random(len(table)) < 0.5
+        refused = np.where(keep & (old == refused), old, refused)
+    table["verdict"] = np.where(refused, "full_refusal", "full_compliance")
+    return table
 
 
-def test_rates_from_verdicts():
-    verdicts = [("pseudo_harmful", True)] * 3 + [("pseudo_harmful", False)] + [
-        ("harmful_contrast", True)
-    ] * 9 + [("harmful_contrast", False), ("benign_control", False), ("benign_control", False)]
-    s = RefusalSummary.from_verdicts("base", verdicts)
-    assert s.orr == 0.75 and s.harmful_refusal == 0.9 and s.benign_refusal == 0.0
-    assert s.n == {"benign_control": 2, "harmful_contrast": 10, "pseudo_harmful": 4}
-    with pytest.raises(AorgenError, match="harmful_contrast"):
-        RefusalSummary.from_verdicts("x", [("pseudo_harmful", True)])
+def gate(result, name):
+    return next(g for g in result.gates if g.name == name)
 
 
-def test_flags_lower_orr_bought_with_lower_harmful_refusal():
-    result = compare(_summary("base", 0.60, 0.95), _summary("steered", 0.20, 0.80), tolerance=0.05)
-    assert result.orr_change == pytest.approx(-0.40)
-    assert result.harmful_refusal_change == pytest.approx(-0.15)
-    assert result.safety_regression
-    table = result.to_markdown()
-    assert "| ORR: pseudo_harmful refusal (lower is better) | 60.0% | 20.0% | -40.0 pp |" in table
-    assert "| harmful_contrast refusal (higher is better) | 95.0% | 80.0% | -15.0 pp |" in table
-    assert "SAFETY REGRESSION" in table and "15.0 pp" in table
+def test_a_good_mitigation_passes_every_gate():
+    before = run({"pseudo_harmful": 0.6, "harmful_contrast": 0.95, "benign_control": 0.05})
+    after = run({"pseudo_harmful": 0.2, "harmful_contrast": 0.95, "benign_control": 0.05}, seed=1, base=before)
+    result = compare_tables(before, after, before_name="base", after_name="steered")
+    assert result.passed, result.to_markdown()
+    orr = next(c for c in result.changes if c.label == "pseudo_harmful")
+    assert orr.n == 200 and orr.scripts == 50 and orr.ci[1] < 0 and orr.p_value < 1e-6
+    assert "| audio | pseudo_harmful | 200 (50) |" in result.to_markdown()
 
 
-def test_small_harmful_drop_within_tolerance_is_not_flagged():
-    ok = compare(_summary("base", 0.60, 0.95, 0.02), _summary("rrs", 0.30, 0.92, 0.01), tolerance=0.05)
-    assert not ok.safety_regression
-    assert ok.verdict().startswith("OK")
-    assert "benign_control refusal (lower is better) | 2.0% | 1.0% | -1.0 pp" in ok.to_markdown()
-    assert ok.to_dict()["safety_regression"] is False
+def test_harmful_refusal_falling_with_orr_unchanged_fails_two_gates():
+    before = run({"pseudo_harmful": 0.5, "harmful_contrast": 0.95, "benign_control": 0.05})
+    after = before.copy()
+    hc = after["label"] == "harmful_contrast"
+    after.loc[hc, "verdict"] = np.where(np.arange(hc.sum()) < 70, "full_compliance", "full_refusal")
+    result = compare_tables(before, after, before_name="a", after_name="b")
+    assert not result.passed
+    assert not gate(result, "harmful").passed and not gate(result, "orr").passed
+    assert gate(result, "benign").passed
 
 
-def test_no_orr_gain_is_never_a_regression():
-    worse = compare(_summary("base", 0.30, 0.95), _summary("sft", 0.35, 0.50))
-    assert not worse.safety_regression
-    assert worse.verdict().startswith("NO GAIN")
-    with pytest.raises(AorgenError):
-        compare(_summary("a", 0.1, 0.9), _summary("b", 0.1, 0.9), tolerance=5)
+def test_benign_refusal_rising_fails_the_benign_gate():
+    before = run({"pseudo_harmful": 0.6, "harmful_contrast": 0.95, "benign_control": 0.05})
+    after = run({"pseudo_harmful": 0.2, "harmful_contrast": 0.95, "benign_control": 0.6}, seed=2, base=before)
+    result = compare_tables(before, after, before_name="a", after_name="b")
+    assert gate(result, "orr").passed and not gate(result, "benign").passed and not result.passed
 
 
-def _write_run(run_dir, rows, condition="audio"):
-    """A judged evaluation run folder: (id, label, refused) per generation."""
-    from aorgen.evaluate.cache import RecordCache
-    from aorgen.evaluate.records import Generation, GenerationOptions, Judgement
-
-    gens = RecordCache(run_dir / "generations.jsonl", Generation)
-    judged = RecordCache(run_dir / "judgements-rules.jsonl", Judgement)
-    gens.append(
-        Generation(
-            id=sid, label=label, category="games_sports", transcript="t", key=f"{condition}-{sid}",
-            model="m", adapter="qwen2_audio", condition=condition, options=GenerationOptions(),
-            response="I'm sorry." if refused else "Sure!",
-        )
-        for sid, label, refused in rows
-    )
-    judged.append(
-        Judgement(key=f"{condition}-{sid}", judge="rules", verdict="full_refusal" if refused else "full_compliance")
-        for sid, _, refused in rows
-    )
-    return run_dir
+def test_a_one_point_orr_drop_is_no_significant_gain():
+    before = run({"pseudo_harmful": 0.5, "harmful_contrast": 0.95, "benign_control": 0.05})
+    after = before.copy()
+    flip = after.index[(after["label"] == "pseudo_harmful") & (after["verdict"] == "full_refusal")][:2]
+    after.loc[flip, "verdict"] = "full_compliance"
+    result = compare_tables(before, after, before_name="a", after_name="b")
+    orr = next(c for c in result.changes if c.label == "pseudo_harmful")
+    assert orr.change == pytest.approx(-0.01) and orr.ci[1] >= 0
+    assert not gate(result, "orr").passed and not result.passed
 
 
-def _rows(n_ph_refused, n_hc_refused, n=10):
-    return [(f"ph{i}", "pseudo_harmful", i < n_ph_refused) for i in range(n)] + [
-        (f"hc{i}", "harmful_contrast", i < n_hc_refused) for i in range(n)
-    ]
+def test_runs_over_different_samples_or_conditions_are_refused():
+    before = run({"pseudo_harmful": 0.5, "harmful_contrast": 0.9, "benign_control": 0.1})
+    with pytest.raises(AorgenError, match="same samples and conditions"):
+        compare_tables(before, before.iloc[5:], before_name="a", after_name="b")
+    two = run({"pseudo_harmful": 0.5, "harmful_contrast": 0.9, "benign_control": 0.1}, conditions=("audio", "text"))
+    with pytest.raises(AorgenError, match="same samples and conditions"):
+        compare_tables(before, two, before_name="a", after_name="b")
+    with pytest.raises(AorgenError, match="appear twice"):
+        compare_tables(before, pd.concat([before, before]), before_name="a", after_name="b")
 
 
-def test_compare_runs_reads_judged_run_folders(tmp_path):
-    from aorgen.mitigate.compare import compare_runs
-
-    before = _write_run(tmp_path / "base", _rows(6, 10))
-    after = _write_run(tmp_path / "steered", _rows(2, 7))
-    result = compare_runs(before, after, tolerance=0.05)
-    assert result.before.name == "base" and result.after.name == "steered"
-    assert result.before.orr == pytest.approx(0.6) and result.after.harmful_refusal == pytest.approx(0.7)
-    assert result.before.n["pseudo_harmful"] == 10
-    assert result.safety_regression
-    with pytest.raises(AorgenError, match="condition 'cot'"):
-        compare_runs(before, after, condition="cot")
+def test_unjudged_clips_are_left_out_of_both_sides():
+    before = run({"pseudo_harmful": 0.5, "harmful_contrast": 0.9, "benign_control": 0.1})
+    after = before.copy()
+    after.loc[after.index[:10], "verdict"] = "error"
+    result = compare_tables(before, after, before_name="a", after_name="b")
+    assert result.unpaired == 10
+    assert sum(c.n for c in result.changes) == len(before) - 10
 
 
-def test_judged_refusals_for_steering(tmp_path):
-    pytest.importorskip("torch")
-    from aorgen.mitigate.steering import judged_refusals
+def test_interval_is_clustered_by_script():
+    rng = np.random.default_rng(0)
+    scripts = np.repeat(np.arange(20), 10)  # 20 scripts, 10 identical clips each
+    flips = np.repeat(rng.random(20) < 0.5, 10)
+    before = np.ones(200, bool)
+    clustered = paired_change("audio", "pseudo_harmful", before, ~flips, scripts)
+    independent = paired_change("audio", "pseudo_harmful", before, ~flips, np.arange(200))
+    width = lambda c: c.ci[1] - c.ci[0]  # noqa: E731
+    assert width(clustered) > 2 * width(independent)
 
-    run = _write_run(tmp_path / "train-run", _rows(3, 8, n=4))
-    refused, responses = judged_refusals(run)
-    assert refused == {"ph0": True, "ph1": True, "ph2": True, "ph3": False,
-                       "hc0": True, "hc1": True, "hc2": True, "hc3": True}
-    assert responses["ph3"] == "Sure!"
-    assert judged_refusals(run, condition="text") == ({}, {})
+
+def test_cli_writes_json_and_exits_1_when_a_gate_fails(tmp_path, monkeypatch):
+    before = run({"pseudo_harmful": 0.6, "harmful_contrast": 0.95, "benign_control": 0.05})
+    good = run({"pseudo_harmful": 0.2, "harmful_contrast": 0.95, "benign_control": 0.05}, seed=1, base=before)
+    bad = good.copy()
+    bad.loc[bad["label"] == "harmful_contrast", "verdict"] = "full_compliance"
+    tables = {"base": before, "good": good, "bad": bad}
+    for name in tables:
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr("aorgen.evaluate.metrics.load_results", lambda run, judge="rules": tables[run.name])
+    out = tmp_path / "gate.json"
+    ok = CliRunner().invoke(main, ["compare", str(tmp_path / "base"), str(tmp_path / "good"), "--json", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(out.read_text())["passed"] is True
+    fail = CliRunner().invoke(main, ["compare", str(tmp_path / "base"), str(tmp_path / "bad")])
+    assert fail.exit_code == 1 and "FAIL harmful" in fail.output
+    missing = CliRunner().invoke(main, ["compare", str(tmp_path / "base"), str(tmp_path / "good"),
+                                        "--condition", "text"])
+    assert missing.exit_code == 2
