@@ -181,18 +181,30 @@ def check_sources(the_plan: Plan) -> None:
 
 @contextmanager
 def build_lock(out: Path, name: str):
-    """Refuse a second build into the same folder while one runs."""
+    """Refuse a second build into the same folder while one runs. The lock file is removed
+    when the build ends, successful or not (a file whose inode changed under us was removed
+    by the build that held it: that one counts as held)."""
     lock_path = out / f".{name}.lock"
     with open(lock_path, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            if os.stat(lock_path).st_ino != os.fstat(fh.fileno()).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
             raise AorgenError("another build is writing this dataset; wait for it to finish",
                               file=out / name) from None
         try:
             yield
         finally:
+            lock_path.unlink(missing_ok=True)
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def discard_unresumable(staging: Path) -> None:
+    """After a failed build, remove the staging folder unless it holds finished shards that
+    a rerun resumes (see README, "Interrupted builds")."""
+    if staging.is_dir() and not any(staging.glob("data/**/*.parquet")):
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextmanager
@@ -202,6 +214,15 @@ def write_errors(folder: Path):
         yield
     except OSError as exc:
         raise AorgenError(f"{exc.strerror or exc} (run again to resume)", file=exc.filename or folder) from None
+
+
+@contextmanager
+def _discard_on_error(staging: Path):
+    try:
+        yield
+    except Exception:
+        discard_unresumable(staging)
+        raise
 
 
 def _drill(point: str) -> None:
@@ -244,7 +265,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     prepare_out(out)
     summary = BuildSummary(folder=final, shards=len(shards))
     staging = out / f".{name}.partial"
-    with build_lock(out, name), write_errors(staging):
+    with build_lock(out, name), write_errors(staging), _discard_on_error(staging):
         digest = plan_digest(the_plan.specs)
         marker = staging / ".plan-sha256"
         if staging.exists() and (not marker.exists() or marker.read_text() != digest):
