@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,18 +129,35 @@ def shard_files(folder: Path) -> list[Path]:
     return files
 
 
+@contextmanager
+def reading_shard(file: Path):
+    """A shard that is not a readable aorgen parquet file is one line naming it."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise AorgenError(f"not a readable dataset shard: {text}", file=file) from None
+
+
 def iter_rows(folder: Path, columns: list[str] | None = None) -> Iterator[Row]:
     """Rows of a local dataset folder, shard by shard (bounded memory)."""
     for file in shard_files(Path(folder)):
-        parquet = pq.ParquetFile(file)
-        for batch in parquet.iter_batches(batch_size=64, columns=columns):
+        with reading_shard(file):
+            parquet = pq.ParquetFile(file)
+            batches = parquet.iter_batches(batch_size=64, columns=columns)
+        while True:
+            with reading_shard(file):
+                batch = next(batches, None)
+            if batch is None:
+                break
             for data in batch.to_pylist():
                 yield Row(data)
 
 
 def find_row(folder: Path, row_id: str) -> Row:
     for file in shard_files(Path(folder)):
-        table = pq.read_table(file, filters=[("id", "=", row_id)])
+        with reading_shard(file):
+            table = pq.read_table(file, filters=[("id", "=", row_id)])
         if table.num_rows:
             return Row(table.to_pylist()[0])
     raise AorgenError(f"no row with id '{row_id}'", file=folder, field="id")
