@@ -238,11 +238,12 @@ def voices(engine, gender, accent):
 
 
 def _report_problems(problems: list[str]) -> None:
-    """Each problem on its own line on stderr and exit 2, or 'ok'."""
+    """Each problem on its own line on stderr (then their count, if several) and exit 2, or 'ok'."""
     for problem in problems:
         click.echo(problem, err=True)
+    if len(problems) > 1:
+        click.echo(f"{len(problems)} problems", err=True)
     if problems:
-        click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(2)
     click.echo("ok")
 

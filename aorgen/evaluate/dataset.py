@@ -77,6 +77,7 @@ def load_eval_dataset(
     """Load ``split`` of a dataset folder or Hub id, optionally only some labels and the
     first ``limit`` rows per label. Wrapped by ``aorgen eval --dataset``."""
     import datasets
+    import pyarrow as pa
 
     name = str(dataset)
     try:
@@ -84,8 +85,12 @@ def load_eval_dataset(
             ds = _load_local(Path(name), split)
         else:
             ds = datasets.load_dataset(name, split=split, revision=revision)
-    except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
-        raise AorgenError(f"cannot load split '{split}': {exc}".splitlines()[0], file=name) from exc
+    except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError,
+            datasets.exceptions.DatasetGenerationError, pa.ArrowException) as exc:
+        cause = exc.__cause__ if isinstance(exc, datasets.exceptions.DatasetGenerationError) and exc.__cause__ else exc
+        raise AorgenError(f"cannot load split '{split}': {' '.join(str(cause).split())[:300]}", file=name) from exc
+    if "label" not in ds.column_names:
+        raise AorgenError("dataset lacks columns: label", file=name)
     if labels is not None or limit is not None:
         keep, seen = [], {}
         for i, label in enumerate(ds["label"]):
