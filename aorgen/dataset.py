@@ -144,6 +144,9 @@ def iter_rows(folder: Path, columns: list[str] | None = None) -> Iterator[Row]:
     for file in shard_files(Path(folder)):
         with reading_shard(file):
             parquet = pq.ParquetFile(file)
+            missing = sorted(set(columns or ()) - set(parquet.schema_arrow.names))
+            if missing:
+                raise AorgenError(f"shard lacks columns: {', '.join(missing)} (not an aorgen dataset?)", file=file)
             batches = parquet.iter_batches(batch_size=64, columns=columns)
         while True:
             with reading_shard(file):

@@ -113,5 +113,7 @@ def _load_local(folder: Path, split: str):
 
     files = sorted(folder.glob(f"data/*/{split}-*.parquet")) or sorted(folder.glob(f"data/{split}-*.parquet"))
     if not files:
+        if not any(folder.rglob("*.parquet")):
+            raise FileNotFoundError(f"no parquet shards under {folder}/data (not an aorgen dataset?)")
         return datasets.load_dataset(str(folder), split=split)
     return datasets.load_dataset("parquet", data_files={split: [str(f) for f in files]}, split=split)
