@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aorgen.augment import draw_params
+from aorgen.augment import check_step, draw_params
 from aorgen.errors import AorgenError
 from aorgen.recipe import Recipe
 from aorgen.room import draw_room_pool
@@ -105,6 +105,8 @@ def plan(recipe: Recipe) -> Plan:
         if missing:
             raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank",
                               file=f"{item.file}:{item.line}", item=item.script.id, field="scene_tags")
+    for index, step in enumerate(recipe.augment):
+        check_step(step.name, step.params, recipe.sample_rate, file=str(recipe.source), index=index)
     voices = load_voices(recipe)
     groups = group_voices(voices, recipe.voices.balance)
     rooms = room_levels(recipe, draw_room_pool(recipe.room, seeded_rng(recipe.seed, "rooms")))

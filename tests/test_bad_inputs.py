@@ -467,3 +467,17 @@ def test_failure_while_rendering_leaves_no_staging(mini, monkeypatch):
     monkeypatch.setattr(aorgen.build, "render_shard", broken)
     _build_fails(mini, "synthetic failure")
     assert list(mini["out"].iterdir()) == []
+
+
+@pytest.mark.parametrize("step, needle", [
+    ({"name": "codec", "params": {"bit_depth": 0}}, "min_bit_depth"),
+    ({"name": "codec", "params": {"sample_rate_hz": {"low": -1, "high": 8000}}}, "min_sample_rate"),
+    ({"name": "gain", "params": {"gain_db": 1e6}}, "params"),
+    ({"name": "gain", "params": {"gain_db": "loud"}}, "params.gain_db"),
+    ({"name": "reverse"}, "augment.name"),
+    ({"name": "noise", "params": {"snr_db": {"low": 30, "high": 20}}}, "augment"),
+    ({"name": "noise", "probability": 2}, "probability"),
+])
+def test_bad_augmentation(mini, step, needle):
+    _set(mini, "augment", [step])
+    _build_fails(mini, str(mini["recipe"]), needle)
