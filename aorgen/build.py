@@ -217,11 +217,18 @@ def write_errors(folder: Path):
 
 
 @contextmanager
-def _discard_on_error(staging: Path):
+def _discard_on_error(staging: Path, created: Path | None):
+    """Tidy up after a failed build: unresumable staging, and the output folder if this build
+    created it and it is empty."""
     try:
         yield
     except Exception:
         discard_unresumable(staging)
+        if created is not None:
+            try:
+                created.rmdir()
+            except OSError:  # not empty (or gone): leave it
+                pass
         raise
 
 
@@ -262,10 +269,11 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
+    created = not out.exists()
     prepare_out(out)
     summary = BuildSummary(folder=final, shards=len(shards))
     staging = out / f".{name}.partial"
-    with build_lock(out, name), write_errors(staging), _discard_on_error(staging):
+    with _discard_on_error(staging, out if created else None), build_lock(out, name), write_errors(staging):
         digest = plan_digest(the_plan.specs)
         marker = staging / ".plan-sha256"
         if staging.exists() and (not marker.exists() or marker.read_text() != digest):

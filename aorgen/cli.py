@@ -383,7 +383,11 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise AorgenError(f"expected KEY=VALUE, got '{pair}'", field=field)
-        options[key] = yaml.safe_load(value)
+        try:
+            options[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise AorgenError(f"cannot parse the value of '{key}' (a YAML scalar, list or mapping)",
+                              field=field) from None
     return options
 
 

@@ -466,7 +466,11 @@ def test_failure_while_rendering_leaves_no_staging(mini, monkeypatch):
 
     monkeypatch.setattr(aorgen.build, "render_shard", broken)
     _build_fails(mini, "synthetic failure")
-    assert list(mini["out"].iterdir()) == []
+    assert not mini["out"].exists()  # the build created it, and it is empty again: removed
+    mini["out"].mkdir()
+    (mini["out"] / "other").write_text("the user's")
+    _build_fails(mini, "synthetic failure")
+    assert [p.name for p in mini["out"].iterdir()] == ["other"]
 
 
 @pytest.mark.parametrize("step, needle", [
@@ -481,3 +485,21 @@ def test_failure_while_rendering_leaves_no_staging(mini, monkeypatch):
 def test_bad_augmentation(mini, step, needle):
     _set(mini, "augment", [step])
     _build_fails(mini, str(mini["recipe"]), needle)
+
+
+def test_judge_eval_on_an_empty_csv(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    _fails(_cli("judge-eval", "--xstest", path), "empty.csv", "CSV")
+
+
+def test_option_value_that_is_not_yaml(tmp_path):
+    _fails(_cli("judge", _run_dir(tmp_path, ""), "--option", "model=[unclosed"), "--option", "model")
+
+
+def test_eval_on_a_corrupt_run_record(tmp_path):
+    from aorgen.evaluate.run import _write_run_file
+
+    (tmp_path / "run.json").write_text("[1, 2")
+    with pytest.raises(AorgenError, match="run.json"):
+        _write_run_file(tmp_path, conditions=["audio"], options=None)

@@ -80,6 +80,9 @@ def load_eval_dataset(
     import pyarrow as pa
 
     name = str(dataset)
+    quiet = not datasets.utils.are_progress_bars_disabled()
+    if quiet:  # "Generating split" bars would bury an error line
+        datasets.utils.disable_progress_bars()
     try:
         if Path(name).is_dir():
             ds = _load_local(Path(name), split)
@@ -89,6 +92,9 @@ def load_eval_dataset(
             datasets.exceptions.DatasetGenerationError, pa.ArrowException) as exc:
         cause = exc.__cause__ if isinstance(exc, datasets.exceptions.DatasetGenerationError) and exc.__cause__ else exc
         raise AorgenError(f"cannot load split '{split}': {' '.join(str(cause).split())[:300]}", file=name) from exc
+    finally:
+        if quiet:
+            datasets.utils.enable_progress_bars()
     if "label" not in ds.column_names:
         raise AorgenError("dataset lacks columns: label", file=name)
     if labels is not None or limit is not None:

@@ -136,7 +136,10 @@ def judge_eval(xstest_csv: str | Path, judge: str | Judge = "rules", *, judge_op
     path = Path(xstest_csv)
     if not path.is_file():
         raise AorgenError("no such file", file=path)
-    df = pd.read_csv(path)
+    try:
+        df = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        raise AorgenError(f"not a readable CSV file: {' '.join(str(exc).split())[:200]}", file=path) from None
     missing = {"prompt", "completion", "final_label"} - set(df.columns)
     if missing:
         raise AorgenError(f"not an XSTest completions file (lacks {', '.join(sorted(missing))})", file=path)
