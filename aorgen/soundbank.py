@@ -51,6 +51,7 @@ class Clip(BaseModel):
     params: dict[str, float | int | str] = {}
     duration_s: float = Field(gt=0, le=24 * 3600)
     sample_rate: int = Field(ge=1000, le=384000)
+    channels: int | None = Field(None, ge=1, le=8)  # checked against the file when given
     role: Literal["background", "event"]
     loopable: bool = False
     scene_tags: tuple[str, ...] = Field(min_length=1)
@@ -125,8 +126,13 @@ class Bank:
         if clip.generator is not None:
             from aorgen.procedural import synthesise
 
-            seed = int(clip.params.get("seed", 0))
-            return synthesise(clip.generator, dict(clip.params), clip.duration_s, clip.sample_rate, seed), clip.sample_rate
+            try:
+                seed = int(clip.params.get("seed", 0))
+                samples = synthesise(clip.generator, dict(clip.params), clip.duration_s, clip.sample_rate, seed)
+            except (ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+                raise AorgenError(f"cannot synthesise with these params: {exc}", file=self.file, item=clip.id,
+                                  field="params") from None
+            return samples, clip.sample_rate
         path = self.audio_path(clip)
         try:
             blob = path.read_bytes()
@@ -162,6 +168,8 @@ def check_audio(data: np.ndarray, rate: int, clip: Clip, file: Path) -> np.ndarr
 
     if rate != clip.sample_rate:
         raise problem(f"sample rate is {rate}, catalogue says {clip.sample_rate}", "sample_rate")
+    if clip.channels is not None and data.shape[1] != clip.channels:
+        raise problem(f"has {data.shape[1]} channel(s), catalogue says {clip.channels}", "channels")
     if abs(len(data) / rate - clip.duration_s) > 0.05:
         raise problem(f"duration is {len(data) / rate:.2f}s, catalogue says {clip.duration_s}", "duration_s")
     if not np.isfinite(data).all():
@@ -189,6 +197,12 @@ def load_bank(path: str | Path) -> Bank:
         if clip.id in seen:
             raise AorgenError("duplicate clip id", file=file, item=clip.id, field="id")
         seen.add(clip.id)
+        if clip.generator is not None:
+            from aorgen.procedural import GENERATORS
+
+            if clip.generator not in GENERATORS:
+                raise AorgenError(f"unknown generator '{clip.generator}' (known: {', '.join(sorted(GENERATORS))})",
+                                  file=file, item=clip.id, field="generator")
         if clip.path is not None:
             resolved = (folder / clip.path).resolve()
             if not resolved.is_relative_to(folder):

@@ -228,6 +228,7 @@ def _bed(rate=22050, channels=1) -> np.ndarray:
     ("silent", "silent"),
     ("cancel", "cancel"),
     ("duration", "duration_s"),
+    ("channels", "channels"),
 ])
 @pytest.mark.parametrize("command", ["build", "validate"])
 def test_bank_audio_checked_at_load(mini, case, needle, command):
@@ -242,6 +243,8 @@ def test_bank_audio_checked_at_load(mini, case, needle, command):
     elif case == "cancel":
         bed = _bed()
         _rewrite_clip(bank, "crowd-bed", np.stack([bed, -bed], axis=1), 22050)
+    elif case == "channels":
+        _rewrite_clip(bank, "crowd-bed", _bed(channels=2), 22050, channels=1)
     else:
         _rewrite_clip(bank, "crowd-bed", _bed()[: 22050 * 2], 22050)
     if command == "build":
@@ -503,3 +506,13 @@ def test_eval_on_a_corrupt_run_record(tmp_path):
     (tmp_path / "run.json").write_text("[1, 2")
     with pytest.raises(AorgenError, match="run.json"):
         _write_run_file(tmp_path, conditions=["audio"], options=None)
+
+
+def test_unknown_generator_in_a_catalogue(mini):
+    path = mini["bank"] / "catalogue.yaml"
+    catalogue = yaml.safe_load(path.read_text())
+    clip = dict(catalogue["clips"][0], id="fake-texture", generator="lava", params={})
+    del clip["path"], clip["sha256"]
+    catalogue["clips"].append(clip)
+    path.write_text(yaml.safe_dump(catalogue))
+    _build_fails(mini, str(path), "fake-texture", "generator", "lava")
