@@ -516,3 +516,10 @@ def test_unknown_generator_in_a_catalogue(mini):
     catalogue["clips"].append(clip)
     path.write_text(yaml.safe_dump(catalogue))
     _build_fails(mini, str(path), "fake-texture", "generator", "lava")
+
+
+@pytest.mark.parametrize("command", [["finetune", "--out", "ft"], ["steer", "fit", "--out", "v.safetensors"]])
+def test_model_that_does_not_exist(tmp_path, command):
+    (tmp_path / "ds").mkdir()
+    line = _fails(_cli(*command, "--dataset", tmp_path / "ds", "--model", tmp_path / "no-model"), "no-model")
+    assert "model" in line

@@ -257,7 +257,11 @@ def finetune(
     if examples is None:
         from transformers import AutoFeatureExtractor
 
-        rate = AutoFeatureExtractor.from_pretrained(model_path).sampling_rate
+        try:
+            rate = AutoFeatureExtractor.from_pretrained(model_path).sampling_rate
+        except (OSError, ValueError) as exc:  # a path or Hub id transformers cannot load
+            raise AorgenError(f"cannot load the model's feature extractor: {' '.join(str(exc).split())[:300]}",
+                              file=str(model_path), field="--model") from None
         examples = load_examples(dataset, split="train", sampling_rate=rate)
     if not examples:
         raise AorgenError("the train split has no rows", file=dataset)
