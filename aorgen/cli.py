@@ -137,7 +137,7 @@ def _shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--recipe", type=click.Path(path_type=Path), help="Recipe YAML (default: the v1 release recipe).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
               help="Folder that receives <recipe name>/.")
-@click.option("--workers", type=POSITIVE, default=os.cpu_count() or 1, show_default="number of CPUs",
+@click.option("--workers", type=click.IntRange(min=1, max=1024), default=os.cpu_count() or 1, show_default="number of CPUs",
               help="Worker processes (the output is the same for any number).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Override the recipe's seed.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech/RIR cache (default ~/.cache/aorgen).")

@@ -112,7 +112,7 @@ class SplitConfig(_Strict):
 
 
 class Recipe(_Strict):
-    name: str = Field("aor-bench", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field("aor-bench", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     version: str = "1.0.0"
     description: str = ""
     templates: list[str] = Field(["../templates"], min_length=1)

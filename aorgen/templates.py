@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import itertools
 import math
+import unicodedata
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ class Script(BaseModel):
     def _has_words(cls, value: str) -> str:
         if not value.split():
             raise ValueError("has no words (empty or whitespace only)")
+        if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r" for ch in value):
+            raise ValueError("has control or invisible format characters")
         return value
 
     def variant_count(self) -> int:

@@ -39,8 +39,14 @@ class _Loader(_BASE_LOADER):  # type: ignore[misc,valid-type]
 _LOADER = _Loader
 
 
+MAX_YAML_BYTES = 64 * 2**20  # recipes, templates and catalogues are far smaller
+
+
 def read_yaml(path: Path) -> object:
     try:
+        if Path(path).stat().st_size > MAX_YAML_BYTES:
+            raise AorgenError(f"file is larger than {MAX_YAML_BYTES // 2**20} MB (not a recipe, template or catalogue?)",
+                              file=path)
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AorgenError("file not found", file=path) from None

@@ -523,3 +523,23 @@ def test_model_that_does_not_exist(tmp_path, command):
     (tmp_path / "ds").mkdir()
     line = _fails(_cli(*command, "--dataset", tmp_path / "ds", "--model", tmp_path / "no-model"), "no-model")
     assert "model" in line
+
+
+def test_control_characters_in_a_script(mini):
+    path = _edit_script(mini, "benign_control", 0, text="What's the score\x00 at the end\u200b of it?")
+    _build_fails(mini, str(path), "text", "control")
+
+
+def test_recipe_name_too_long(mini):
+    _set(mini, "name", "n" * 300)
+    _build_fails(mini, "name")
+
+
+def test_workers_beyond_reason(mini):
+    _fails(_build(mini, "--workers", "100000"), "--workers")
+
+
+def test_huge_yaml_file_is_not_read(mini):
+    with mini["recipe"].open("ab") as fh:
+        fh.truncate(65 * 2**20)  # sparse: no memory or disk used
+    _build_fails(mini, str(mini["recipe"]), "larger than")
