@@ -543,3 +543,7 @@ def test_huge_yaml_file_is_not_read(mini):
     with mini["recipe"].open("ab") as fh:
         fh.truncate(65 * 2**20)  # sparse: no memory or disk used
     _build_fails(mini, str(mini["recipe"]), "larger than")
+
+
+def test_judge_on_an_empty_generations_file(tmp_path):
+    _fails(_cli("judge", _run_dir(tmp_path, "")), "generations.jsonl", "no generations")

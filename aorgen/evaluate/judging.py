@@ -69,6 +69,8 @@ def run_judge(
     summaries = []
     for run_dir in run_dirs:
         generations = load_generations(run_dir)
+        if not generations:
+            raise AorgenError("holds no generations (run `aorgen eval` first)", file=Path(run_dir) / GENERATIONS_FILE)
         store: RecordCache[Judgement] = RecordCache(judgements_file(run_dir, judge.name), Judgement)
         summary = JudgeSummary(run_dir)
         todo = []
