@@ -371,12 +371,22 @@ def _compute_anchors(model, processor, examples, settings: FinetuneSettings, rrs
 
 def _restore(checkpoint: Path, model, optimizer, scheduler) -> tuple[int, list[dict]]:
     """Load adapter weights, optimizer, scheduler and RNG state; returns (step, history)."""
+    import pickle
+
     from peft import set_peft_model_state_dict
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    set_peft_model_state_dict(model, load_file(str(checkpoint / "adapter_model.safetensors")))
-    optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
-    scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
+    name = "adapter_model.safetensors"
+    try:  # tensors only: weights_only refuses any pickled object that is not plain data
+        set_peft_model_state_dict(model, load_file(str(checkpoint / name)))
+        name = "optimizer.pt"
+        optimizer.load_state_dict(torch.load(checkpoint / name, weights_only=True))
+        name = "scheduler.pt"
+        scheduler.load_state_dict(torch.load(checkpoint / name, weights_only=True))
+    except (OSError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError, SafetensorError) as exc:
+        raise AorgenError(f"unusable checkpoint file ({' '.join(str(exc).split())[:200]}); resume with --no-resume",
+                          file=checkpoint / name) from None
     _load_rng_state(checkpoint)
     saved = _read_state(checkpoint)
     return saved["step"], saved["history"]
