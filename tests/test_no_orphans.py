@@ -45,6 +45,14 @@ def _start_build(mini, workers: int) -> tuple[subprocess.Popen, list[psutil.Proc
     pytest.fail(f"the build never started its espeak server: {build.stderr.read().decode()[-2000:]}")
 
 
+def _assert_all_gone(family: list[psutil.Process]) -> None:
+    """Every process of ``family`` exits within seconds (any left are killed, then reported)."""
+    left = _wait_gone(family)
+    for proc in left:
+        proc.kill()
+    assert not left, [(p.pid, p.cmdline()) for p in left]
+
+
 def _wait_gone(family: list[psutil.Process], seconds: float = 10.0) -> list[psutil.Process]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -60,20 +68,14 @@ def test_sigkill_of_the_main_process_leaves_no_descendant(mini, workers):
     build, family = _start_build(mini, workers)
     os.kill(build.pid, signal.SIGKILL)
     build.wait()
-    left = _wait_gone(family)
-    for proc in left:  # clean up before failing
-        proc.kill()
-    assert not left, [(p.pid, p.cmdline()) for p in left]
+    _assert_all_gone(family)
 
 
 def test_sigkill_of_the_process_group_leaves_no_descendant(mini):
     build, family = _start_build(mini, 1)
     os.killpg(build.pid, signal.SIGKILL)
     build.wait()
-    left = _wait_gone(family)
-    for proc in left:
-        proc.kill()
-    assert not left, [(p.pid, p.cmdline()) for p in left]
+    _assert_all_gone(family)
 
 
 def test_espeak_server_exits_when_its_pipe_closes():
@@ -88,7 +90,7 @@ def test_espeak_server_exits_when_its_pipe_closes():
     assert len(family) >= 2  # the server and the voice's zygote
     engine._server.stdin.close()
     engine._server.wait(timeout=10)
-    assert not _wait_gone(family)
+    _assert_all_gone(family)
 
 
 LONG_UTTERANCE = """
@@ -118,7 +120,4 @@ def test_sigkill_mid_utterance_leaves_no_descendant(tmp_path):
     assert len(family) >= 3, caller.stderr.read().decode()[-2000:]  # server, zygote, utterance
     os.kill(caller.pid, signal.SIGKILL)
     caller.wait()
-    left = _wait_gone(family)
-    for proc in left:
-        proc.kill()
-    assert not left, [(p.pid, p.cmdline()) for p in left]
+    _assert_all_gone(family)
