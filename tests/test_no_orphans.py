@@ -35,14 +35,16 @@ def _start_build(mini, workers: int) -> tuple[subprocess.Popen, list[psutil.Proc
     while time.monotonic() < deadline and build.poll() is None:
         try:
             family = main.children(recursive=True)
-            servers = [p for p in family if any("_espeak_server" in part for part in p.cmdline())]
         except psutil.NoSuchProcess:
-            continue
+            break
+        servers = [p for p in family if "_espeak_server" in " ".join(_cmdline(p))]
         if len(servers) >= min(workers, 2) and len(family) > len(servers):  # a server and a zygote at least
             return build, family
         time.sleep(0.02)
     build.kill()
-    pytest.fail(f"the build never started its espeak server: {build.stderr.read().decode()[-2000:]}")
+    build.wait()
+    pytest.fail(f"the build (exit {build.returncode}) never showed its espeak server: "
+                f"{build.stderr.read().decode()[-2000:]}")
 
 
 def _assert_all_gone(family: list[psutil.Process]) -> None:
@@ -51,6 +53,13 @@ def _assert_all_gone(family: list[psutil.Process]) -> None:
     for proc in left:
         proc.kill()
     assert not left, [(p.pid, p.cmdline()) for p in left]
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:  # an utterance child that has just exited
+        return []
 
 
 def _wait_gone(family: list[psutil.Process], seconds: float = 10.0) -> list[psutil.Process]:
