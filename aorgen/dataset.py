@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from aorgen.cache import atomic_write_bytes
 from aorgen.errors import AorgenError
@@ -113,7 +114,11 @@ class Row:
 
     @property
     def spec(self) -> SampleSpec:
-        return SampleSpec.model_validate_json(self.data["spec"])
+        try:
+            return SampleSpec.model_validate_json(self.data.get("spec") or "")
+        except ValidationError as exc:
+            raise AorgenError(f"stored spec is not valid: {exc.errors()[0]['msg']}", item=self.data.get("id"),
+                              field="spec") from None
 
     def audio_bytes(self, column: str = "audio") -> bytes:
         value = self.data.get(column)

@@ -99,6 +99,11 @@ def load_voices(recipe: Recipe) -> list[Voice]:
 def plan(recipe: Recipe) -> Plan:
     scripts = load_templates([recipe.resolve(t) for t in recipe.templates])
     banks = [load_bank(recipe.resolve(b)) for b in recipe.sound_banks]
+    named: dict[str, Bank] = {}
+    for bank in banks:
+        if named.setdefault(bank.name, bank).file != bank.file:
+            raise AorgenError(f"two banks are named '{bank.name}' ({named[bank.name].file} and {bank.file})",
+                              file=str(recipe.source), field="sound_banks")
     scenes = _Scenes(banks)
     for item in scripts:
         missing = [t for t in item.script.scene_tags if t not in scenes.tags]

@@ -547,3 +547,23 @@ def test_huge_yaml_file_is_not_read(mini):
 
 def test_judge_on_an_empty_generations_file(tmp_path):
     _fails(_cli("judge", _run_dir(tmp_path, "")), "generations.jsonl", "no generations")
+
+
+def test_two_banks_with_one_name(mini, tmp_path):
+    import shutil
+
+    other = tmp_path / "copy-of-bank"
+    shutil.copytree(mini["bank"], other)
+    recipe = yaml.safe_load(mini["recipe"].read_text())
+    recipe["sound_banks"].append(str(other))
+    mini["recipe"].write_text(yaml.safe_dump(recipe))
+    _build_fails(mini, "sound_banks", "testbank")
+
+
+def test_render_a_row_whose_stored_spec_is_corrupt(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ds = _junk_dataset(tmp_path)
+    pq.write_table(pa.table({"id": ["r1"], "spec": ["{not a spec"]}), next(ds.rglob("*.parquet")))
+    _fails(_cli("render", ds, "r1", "-o", tmp_path / "clip.wav"), "r1", "spec")
