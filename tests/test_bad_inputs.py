@@ -567,3 +567,17 @@ def test_render_a_row_whose_stored_spec_is_corrupt(tmp_path):
     ds = _junk_dataset(tmp_path)
     pq.write_table(pa.table({"id": ["r1"], "spec": ["{not a spec"]}), next(ds.rglob("*.parquet")))
     _fails(_cli("render", ds, "r1", "-o", tmp_path / "clip.wav"), "r1", "spec")
+
+
+def test_inspect_rows_with_missing_values_is_a_correct_result(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aorgen.inspect import _COLUMNS
+
+    ds = _junk_dataset(tmp_path)
+    row = {c: None for c in _COLUMNS} | {"id": "r1", "category": "c", "label": "l"}
+    pq.write_table(pa.table({c: [v] for c, v in row.items()}), next(ds.rglob("*.parquet")))
+    result = _cli("inspect", ds)
+    assert result.exit_code == 0, result.stderr
+    assert "1 clips" in result.stdout and "QC passed: 0 / 1" in result.stdout
