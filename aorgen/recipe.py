@@ -136,6 +136,18 @@ class Recipe(_Strict):
     license: str = ""  # empty: derived from the sound banks used
     source: Path | None = Field(None, exclude=True)
 
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        from aorgen.templates import CATEGORIES
+
+        for category in value:
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown category '{category}' (known: {', '.join(CATEGORIES)})")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a category twice")
+        return value
+
     @field_validator("samples_per_category")
     @classmethod
     def _some_samples(cls, value: dict[str, int]) -> dict[str, int]:

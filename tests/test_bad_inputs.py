@@ -89,6 +89,8 @@ def _build_fails(mini, *needles: str) -> str:
     ("seed", -1, "seed"),
     ("name", "../evil", "name"),
     ("templates", [], "templates"),
+    ("categories", ["games_sports", "games_sports"], "categories"),
+    ("categories", ["underwater"], "categories"),
     ("split.test_fraction", "half", "split.test_fraction"),
 ])
 def test_recipe_field_out_of_range(mini, field, value, needle):
