@@ -583,3 +583,8 @@ def test_inspect_rows_with_missing_values_is_a_correct_result(tmp_path):
     result = _cli("inspect", ds)
     assert result.exit_code == 0, result.stderr
     assert "1 clips" in result.stdout and "QC passed: 0 / 1" in result.stdout
+
+
+def test_steering_vector_output_that_is_a_folder(tmp_path):
+    line = _fails(_cli("steer", "fit", "--dataset", tmp_path, "--model", "x", "--out", tmp_path))
+    assert "--out" in line and ".safetensors" in line
