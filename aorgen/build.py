@@ -202,7 +202,7 @@ def build_lock(out: Path, name: str):
 
 def discard_unresumable(staging: Path) -> None:
     """After a failed build, remove the staging folder unless it holds finished shards that
-    a rerun resumes (see README, "Interrupted builds")."""
+    a rerun resumes (README, "Build behaviour")."""
     if staging.is_dir() and not any(staging.glob("data/**/*.parquet")):
         shutil.rmtree(staging, ignore_errors=True)
 
