@@ -48,7 +48,7 @@ UnitRange = _range("UnitRange", ge=0, le=1)
 
 
 class VoicesConfig(_Strict):
-    select: list[VoiceFilter] = [VoiceFilter()]
+    select: list[VoiceFilter] = Field([VoiceFilter()], min_length=1)
     balance: list[Literal["gender", "accent", "engine"]] = ["gender", "accent"]
     rates: list[Annotated[float, Field(ge=0.25, le=4)]] = Field([0.9, 1.0, 1.1], min_length=1)
     pitch: PitchRange = PitchRange(low=0.9, high=1.1)

@@ -79,6 +79,7 @@ def _build_fails(mini, *needles: str) -> str:
     ("samples_per_category", {"pseudo_harmful": 0, "benign_control": 0}, "samples_per_category"),
     ("voices.rates", [-1.0], "voices.rates[0]"),
     ("voices.rates", [], "voices.rates"),
+    ("voices.select", [], "voices.select"),
     ("voices.pitch", {"low": 0, "high": 1}, "voices.pitch.low"),
     ("scene.max_peak_dbfs", 50, "scene.max_peak_dbfs"),
     ("scene.target_lufs", 10, "scene.target_lufs"),
