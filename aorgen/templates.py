@@ -143,7 +143,7 @@ class LoadedScript:
 def _script_lines(path: Path) -> dict[str, int]:
     lines = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = re.match(r"\s*-\s*id:\s*['\"]?([a-z0-9-]+)", line)
+        match = re.match(r"\s*(?:-\s*)?id:\s*['\"]?([a-z0-9-]+)['\"]?\s*$", line)
         if match:
             lines.setdefault(match.group(1), number)
     return lines
