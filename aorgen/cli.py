@@ -50,6 +50,9 @@ class _Group(click.Group):
             click.echo("aborted", err=True)
             sys.exit(1)
         except click.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: the help, as click shows it
+                exc.show()
+                sys.exit(exc.exit_code)
             if VERBOSE["on"]:
                 traceback.print_exc()
             ctx = getattr(exc, "ctx", None)

@@ -589,3 +589,10 @@ def test_inspect_rows_with_missing_values_is_a_correct_result(tmp_path):
 def test_steering_vector_output_that_is_a_folder(tmp_path):
     line = _fails(_cli("steer", "fit", "--dataset", tmp_path, "--model", "x", "--out", tmp_path))
     assert "--out" in line and ".safetensors" in line
+
+
+def test_usage_errors_are_one_line_and_no_command_shows_the_help():
+    _fails(_cli("build", "--no-such-option"), "build", "--no-such-option")
+    _fails(_cli("inspect", "/no/such/dataset"), "DATASET")
+    result = _cli()
+    assert "Usage:" in result.output and "Commands:" in result.output
