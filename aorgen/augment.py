@@ -87,6 +87,33 @@ def draw_params(name: str, overrides: dict, rng: np.random.Generator, *, file: s
     return params
 
 
+def check_step(name: str, overrides: dict, sample_rate: int, *, file: str | None = None, index: int = 0) -> None:
+    """Refuse, at plan time, an augmentation whose parameters cannot work: a value that is not
+    a number, or one the transform rejects or turns into non-finite audio (tried at both ends
+    of every range on a short noise burst at the recipe's sample rate)."""
+    where = f"augment[{index}] ({name})"
+    draw_params(name, overrides, np.random.default_rng(0), file=file)  # name and parameter names
+    for key, value in overrides.items():
+        if isinstance(value, (str, bool)):
+            raise AorgenError(f"'{key}' must be a number or a {{low, high}} range, got {value!r}",
+                              file=file, item=where, field=f"params.{key}")
+    noise = np.random.default_rng(0).standard_normal(sample_rate // 10).astype(np.float32) * 0.1
+    for end in (0, 1):
+        params = {}
+        for key, (low, high) in AUGMENTATIONS[name][0].items():
+            value = overrides.get(key, (low, high))
+            value = (value.low, value.high) if hasattr(value, "low") else value
+            params[key] = float(value[end] if isinstance(value, tuple) else value)
+        params["seed"] = 0
+        try:
+            out = apply_augmentations(noise, sample_rate, (AugmentSpec(name=name, params=params),))
+        except Exception as exc:  # audiomentations and scipy raise several types
+            raise AorgenError(f"unusable parameters {params}: {' '.join(str(exc).split())[:200]}",
+                              file=file, item=where, field="params") from None
+        if not np.isfinite(out).all():
+            raise AorgenError(f"parameters {params} give non-finite audio", file=file, item=where, field="params")
+
+
 def apply_augmentations(samples: np.ndarray, sample_rate: int, steps: tuple[AugmentSpec, ...]) -> np.ndarray:
     """Apply the spec's augmentations in order; noise-like ones are seeded from the spec."""
     for step in steps:

@@ -183,18 +183,30 @@ def check_sources(the_plan: Plan) -> None:
 
 @contextmanager
 def build_lock(out: Path, name: str):
-    """Refuse a second build into the same folder while one runs."""
+    """Refuse a second build into the same folder while one runs. The lock file is removed
+    when the build ends, successful or not (a file whose inode changed under us was removed
+    by the build that held it: that one counts as held)."""
     lock_path = out / f".{name}.lock"
     with open(lock_path, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            if os.stat(lock_path).st_ino != os.fstat(fh.fileno()).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
             raise AorgenError("another build is writing this dataset; wait for it to finish",
                               file=out / name) from None
         try:
             yield
         finally:
+            lock_path.unlink(missing_ok=True)
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def discard_unresumable(staging: Path) -> None:
+    """After a failed build, remove the staging folder unless it holds finished shards that
+    a rerun resumes (README, "Build behaviour")."""
+    if staging.is_dir() and not any(staging.glob("data/**/*.parquet")):
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextmanager
@@ -204,6 +216,22 @@ def write_errors(folder: Path):
         yield
     except OSError as exc:
         raise AorgenError(f"{exc.strerror or exc} (run again to resume)", file=exc.filename or folder) from None
+
+
+@contextmanager
+def _discard_on_error(staging: Path, created: Path | None):
+    """Tidy up after a failed build: unresumable staging, and the output folder if this build
+    created it and it is empty."""
+    try:
+        yield
+    except Exception:
+        discard_unresumable(staging)
+        if created is not None:
+            try:
+                created.rmdir()
+            except OSError:  # not empty (or gone): leave it
+                pass
+        raise
 
 
 def _drill(point: str) -> None:
@@ -243,10 +271,11 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
+    created = not out.exists()
     prepare_out(out)
     summary = BuildSummary(folder=final, shards=len(shards))
     staging = out / f".{name}.partial"
-    with build_lock(out, name), write_errors(staging):
+    with _discard_on_error(staging, out if created else None), build_lock(out, name), write_errors(staging):
         digest = plan_digest(the_plan.specs)
         marker = staging / ".plan-sha256"
         if staging.exists() and (not marker.exists() or marker.read_text() != digest):

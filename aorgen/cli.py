@@ -14,17 +14,90 @@ from aorgen.errors import AorgenError
 VERBOSE = {"on": False}
 
 
+def _input_error(exc: BaseException) -> AorgenError | None:
+    """The one-line error for an exception that bad input (a file, a folder, a dataset)
+    raises from deep inside a library; None for anything else (a bug: traceback)."""
+    import json
+
+    if isinstance(exc, AorgenError):
+        return exc
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else None
+        return AorgenError(exc.strerror or str(exc), file=where)
+    if isinstance(exc, json.JSONDecodeError):
+        return AorgenError(f"malformed JSON: {exc.msg}", item=f"line {exc.lineno}")
+    if isinstance(exc, UnicodeDecodeError):
+        return AorgenError(f"not UTF-8 text: {exc.reason}")
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        if isinstance(exc, pa.ArrowException):
+            return AorgenError(f"unreadable table data: {exc}")
+    return None
+
+
 class _Group(click.Group):
-    """Prints an AorgenError as one line and exits with status 2 (traceback with -v)."""
+    """Prints an AorgenError (or the OSError, JSON, Arrow error bad input raises) as one
+    line and exits with status 2 (traceback with -v); usage errors are one line too."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: the help, as click shows it
+                exc.show()
+                sys.exit(exc.exit_code)
+            if VERBOSE["on"]:
+                traceback.print_exc()
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.info_name}: " if ctx is not None and ctx.parent is not None else ""
+            click.echo(f"aorgen: error: {where}{' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except AorgenError as err:
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            err = _input_error(exc)
+            if err is None:
+                raise
             if VERBOSE["on"]:
                 traceback.print_exc()
             click.echo(f"aorgen: error: {err}", err=True)
             sys.exit(2)
+
+
+class Finite(click.ParamType):
+    """A finite float (no NaN or inf) within optional bounds (``low`` exclusive when ``open``)."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, *, open: bool = False) -> None:
+        self.low, self.open = low, open
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.low is not None and (number <= self.low if self.open else number < self.low):
+            self.fail(f"{value!r} must be {'>' if self.open else '>='} {self.low}", param, ctx)
+        return number
+
+
+POSITIVE = click.IntRange(min=1)
 
 
 @click.group(cls=_Group)
@@ -67,9 +140,9 @@ def _shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--recipe", type=click.Path(path_type=Path), help="Recipe YAML (default: the v1 release recipe).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
               help="Folder that receives <recipe name>/.")
-@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default="number of CPUs",
+@click.option("--workers", type=click.IntRange(min=1, max=1024), default=os.cpu_count() or 1, show_default="number of CPUs",
               help="Worker processes (the output is the same for any number).")
-@click.option("--seed", type=int, help="Override the recipe's seed.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Override the recipe's seed.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech/RIR cache (default ~/.cache/aorgen).")
 @click.option("--overwrite", is_flag=True,
               help="Replace an existing dataset folder, copying its rows whose spec is unchanged.")
@@ -77,7 +150,7 @@ def _shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--address", help="Ray cluster address (with --executor ray), e.g. auto.")
 @click.option("--shard", help="Build only shard i of N (i/N), for merging later.")
-@click.option("--limit", type=int, help="Scale every per-category count down to at most this (quick builds).")
+@click.option("--limit", type=POSITIVE, help="Scale every per-category count down to at most this (quick builds).")
 def build(recipe, out, workers, seed, cache_dir, overwrite, no_reuse, executor, address, shard, limit):
     """Build a benchmark dataset from a recipe (offline, reproducible, resumable)."""
     from aorgen.build import build as run_build
@@ -181,11 +254,12 @@ def voices(engine, gender, accent):
 
 
 def _report_problems(problems: list[str]) -> None:
-    """Each problem on its own line on stderr and exit 2, or 'ok'."""
+    """Each problem on its own line on stderr (then their count, if several) and exit 2, or 'ok'."""
     for problem in problems:
         click.echo(problem, err=True)
+    if len(problems) > 1:
+        click.echo(f"{len(problems)} problems", err=True)
     if problems:
-        click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(2)
     click.echo("ok")
 
@@ -269,7 +343,7 @@ def soundbank_stats(banks):
 @click.option("--role", type=click.Choice(["background", "event"]), help="Role of every clip "
               "(default: the dataset's hint, else event below 5 s).")
 @click.option("--tags-map", type=click.Path(path_type=Path), help="YAML label -> scene tags, merged over the default.")
-@click.option("--sample-rate", type=int, help="Resample to this rate (default: keep the source rate).")
+@click.option("--sample-rate", type=click.IntRange(min=1000, max=384000), help="Resample to this rate (default: keep the source rate).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing bank folder.")
 def soundbank_import(source, out, licenses, bank_name, role, tags_map, sample_rate, overwrite):
     """Import SOURCE as a bank: folder:PATH, esc50:PATH, fsd50k:PATH, urbansound8k:PATH,
@@ -325,7 +399,11 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise AorgenError(f"expected KEY=VALUE, got '{pair}'", field=field)
-        options[key] = yaml.safe_load(value)
+        try:
+            options[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise AorgenError(f"cannot parse the value of '{key}' (a YAML scalar, list or mapping)",
+                              field=field) from None
     return options
 
 
@@ -341,15 +419,15 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
 @click.option("--dtype", default="auto", show_default=True)
 @click.option("--device-map")
 @click.option("--trust-remote-code", is_flag=True)
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--max-new-tokens", type=int, default=256, show_default=True)
+@click.option("--batch-size", type=POSITIVE, default=8, show_default=True)
+@click.option("--max-new-tokens", type=POSITIVE, default=256, show_default=True)
 @click.option("--sample", is_flag=True, help="Sample instead of greedy decoding.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--split", default="test", show_default=True)
-@click.option("--limit", type=int, help="At most this many samples (quick runs).")
+@click.option("--limit", type=POSITIVE, help="At most this many samples (quick runs).")
 @click.option("--option", "options", multiple=True, help="Adapter option KEY=VALUE (e.g. base_url=...).")
 @click.option("--steer", type=click.Path(exists=True, path_type=Path), help="Steering vector to apply.")
-@click.option("--coefficient", type=float, help="Steering coefficient (default: the vector's).")
+@click.option("--coefficient", type=Finite(), help="Steering coefficient (default: the vector's).")
 @click.option("--lora", type=click.Path(exists=True, path_type=Path), help="LoRA adapter folder to merge in.")
 @click.option("--force", is_flag=True, help="Recompute cached generations.")
 def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, device_map, trust_remote_code,
@@ -384,7 +462,7 @@ def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, de
 @click.argument("runs", type=click.Path(exists=True, path_type=Path))
 @click.option("--judge", default="rules", show_default=True, help="rules | llm | wildguard")
 @click.option("--option", "options", multiple=True, help="Judge option KEY=VALUE (e.g. model=..., base_url=...).")
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--batch-size", type=POSITIVE, default=32, show_default=True)
 @click.option("--force", is_flag=True)
 def judge(runs, judge, options, batch_size, force):
     """Judge every response in a run folder (or a folder of runs): compliance or refusal."""
@@ -400,7 +478,7 @@ def judge(runs, judge, options, batch_size, force):
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
 @click.option("--judge", default="rules", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 def report(runs, out, judge, seed):
     """Over-refusal report (markdown, CSV, PNG) comparing one or more runs."""
     from aorgen.evaluate.report import build_report
@@ -440,8 +518,8 @@ def steer():
 @click.option("--judge", default="rules", show_default=True)
 @click.option("--split", default="train", show_default=True)
 @click.option("--dtype", default="auto", show_default=True)
-@click.option("--layer", type=int, help="Fix the layer instead of sweeping.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--layer", type=click.IntRange(min=0), help="Fix the layer instead of sweeping.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 def steer_fit(dataset, model, out, method, run, judge, split, dtype, layer, seed):
     """Fit a refusal direction from the language model's decoder hidden states."""
     from aorgen.mitigate.steering import fit_from_dataset
@@ -456,14 +534,14 @@ def steer_fit(dataset, model, out, method, run, judge, split, dtype, layer, seed
 @click.option("--model", required=True)
 @click.option("--method", type=click.Choice(["rrs", "sft"]), default="rrs", show_default=True)
 @click.option("--out", required=True, type=click.Path(path_type=Path))
-@click.option("--steps", type=int, help="Optimizer steps (default: from --epochs).")
-@click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--lr", type=float, default=1e-4, show_default=True)
-@click.option("--batch-size", type=int, default=4, show_default=True)
-@click.option("--grad-accum", type=int, default=4, show_default=True)
-@click.option("--lora-r", type=int, default=16, show_default=True)
+@click.option("--steps", type=POSITIVE, help="Optimizer steps (default: from --epochs).")
+@click.option("--epochs", type=Finite(0, open=True), default=1.0, show_default=True)
+@click.option("--lr", type=Finite(0, open=True), default=1e-4, show_default=True)
+@click.option("--batch-size", type=POSITIVE, default=4, show_default=True)
+@click.option("--grad-accum", type=POSITIVE, default=4, show_default=True)
+@click.option("--lora-r", type=POSITIVE, default=16, show_default=True)
 @click.option("--dtype", default="auto", show_default=True, help="auto: bf16 on GPU, fp32 on CPU.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--no-resume", is_flag=True, help="Start over instead of resuming from the last checkpoint.")
 def finetune(dataset, model, method, out, steps, epochs, lr, batch_size, grad_accum, lora_r, dtype, seed, no_resume):
     """LoRA fine-tuning against over-refusal: rrs (representation reshaping) or sft."""
@@ -482,7 +560,7 @@ def finetune(dataset, model, method, out, steps, epochs, lr, batch_size, grad_ac
 @click.option("--judge", default="rules", show_default=True)
 @click.option("--condition", "conditions", multiple=True,
               help="Compare only this condition (repeatable; default: every condition in the runs).")
-@click.option("--tolerance", type=float, default=0.05, show_default=True,
+@click.option("--tolerance", type=Finite(0), default=0.05, show_default=True,
               help="Largest tolerated fall of harmful refusal / rise of benign refusal (fraction).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the comparison as JSON to this file.")

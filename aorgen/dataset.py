@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from aorgen.cache import atomic_write_bytes
 from aorgen.errors import AorgenError
@@ -112,7 +114,11 @@ class Row:
 
     @property
     def spec(self) -> SampleSpec:
-        return SampleSpec.model_validate_json(self.data["spec"])
+        try:
+            return SampleSpec.model_validate_json(self.data.get("spec") or "")
+        except ValidationError as exc:
+            raise AorgenError(f"stored spec is not valid: {exc.errors()[0]['msg']}", item=self.data.get("id"),
+                              field="spec") from None
 
     def audio_bytes(self, column: str = "audio") -> bytes:
         value = self.data.get(column)
@@ -128,18 +134,38 @@ def shard_files(folder: Path) -> list[Path]:
     return files
 
 
+@contextmanager
+def reading_shard(file: Path):
+    """A shard that is not a readable aorgen parquet file is one line naming it."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise AorgenError(f"not a readable dataset shard: {text}", file=file) from None
+
+
 def iter_rows(folder: Path, columns: list[str] | None = None) -> Iterator[Row]:
     """Rows of a local dataset folder, shard by shard (bounded memory)."""
     for file in shard_files(Path(folder)):
-        parquet = pq.ParquetFile(file)
-        for batch in parquet.iter_batches(batch_size=64, columns=columns):
+        with reading_shard(file):
+            parquet = pq.ParquetFile(file)
+            missing = sorted(set(columns or ()) - set(parquet.schema_arrow.names))
+            if missing:
+                raise AorgenError(f"shard lacks columns: {', '.join(missing)} (not an aorgen dataset?)", file=file)
+            batches = parquet.iter_batches(batch_size=64, columns=columns)
+        while True:
+            with reading_shard(file):
+                batch = next(batches, None)
+            if batch is None:
+                break
             for data in batch.to_pylist():
                 yield Row(data)
 
 
 def find_row(folder: Path, row_id: str) -> Row:
     for file in shard_files(Path(folder)):
-        table = pq.read_table(file, filters=[("id", "=", row_id)])
+        with reading_shard(file):
+            table = pq.read_table(file, filters=[("id", "=", row_id)])
         if table.num_rows:
             return Row(table.to_pylist()[0])
     raise AorgenError(f"no row with id '{row_id}'", file=folder, field="id")

@@ -24,6 +24,15 @@ def _die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+    import threading
+    import time
+
+    def watch() -> None:  # fallback where PR_SET_PDEATHSIG is missing: exit once reparented
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="aorgen-parent-watch").start()
 
 
 def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,

@@ -21,7 +21,7 @@ def inspect_dataset(folder: Path) -> str:
 
     def counter(title: str, values) -> None:
         lines.append(f"{title}:")
-        lines.extend(f"  {k:40s} {v}" for k, v in sorted(Counter(values).items()))
+        lines.extend(f"  {k:40s} {v}" for k, v in sorted(Counter(str(x) for x in values).items()))
 
     def spread(title: str, values) -> None:
         v = np.array([x for x in values if x is not None], dtype=float)
@@ -31,11 +31,13 @@ def inspect_dataset(folder: Path) -> str:
     counter("category / label", (f"{r['category']} / {r['label']}" for r in rows))
     spread("duration_s", (r["duration_s"] for r in rows))
     spread("snr_db (target)", (r["snr_db"] for r in rows))
-    errors = [abs(r["achieved_snr_db"] - r["snr_db"]) for r in rows]
-    lines.append(f"snr error |achieved - target|: median {np.median(errors):.3f} dB, max {max(errors):.3f} dB")
+    errors = [abs(r["achieved_snr_db"] - r["snr_db"]) for r in rows
+              if r["achieved_snr_db"] is not None and r["snr_db"] is not None]
+    if errors:
+        lines.append(f"snr error |achieved - target|: median {np.median(errors):.3f} dB, max {max(errors):.3f} dB")
     spread("rt60_s (rooms)", (r["rt60_s"] for r in rows))
     spread("peak_dbfs", (r["peak_dbfs"] for r in rows))
     counter("voice engine / gender", (f"{r['voice_engine']} / {r['voice_gender']}" for r in rows))
     counter("voice accent", (r["voice_accent"] for r in rows))
-    lines.append(f"QC passed: {sum(r['qc_passed'] for r in rows)} / {len(rows)}")
+    lines.append(f"QC passed: {sum(bool(r['qc_passed']) for r in rows)} / {len(rows)}")
     return "\n".join(lines)

@@ -8,12 +8,15 @@ import json
 import re
 import shutil
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
+from pydantic import ValidationError
 
 from aorgen.build import finalise_folder, prepare_out, build_lock, write_errors, write_metadata
+from aorgen.dataset import reading_shard
 from aorgen.errors import AorgenError
 from aorgen.recipe import Recipe
 from aorgen.spec import SampleSpec
@@ -32,26 +35,58 @@ def merge(parts: list[Path], out: Path, *, overwrite: bool = False) -> Path:
             raise AorgenError("this part was built from a different recipe than the others",
                               file=part / "recipe.yaml")
     files = {f.relative_to(part): f for part in parts for f in sorted((part / "data").rglob("*.parquet"))}
+    if not files:
+        raise AorgenError("the parts hold no parquet shards under data/", field="PARTS")
     _check_complete(list(files))
+    specs = []
+    for file in files.values():  # every shard readable and every spec valid before writing anything
+        with reading_shard(file):
+            texts = pq.read_table(file, columns=["spec"])["spec"].to_pylist()
+        try:
+            specs.extend(SampleSpec.model_validate_json(text) for text in texts)
+        except ValidationError as exc:
+            raise AorgenError(f"a row's spec is not valid: {exc.errors()[0]['msg']}", file=file, field="spec") from None
+    records = [_build_record(part) for part in parts]
+    try:
+        recipe = Recipe.model_validate(yaml.safe_load(recipe_text))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise AorgenError(f"not a valid recipe: {' '.join(str(exc).split())[:200]}", file=parts[0] / "recipe.yaml") from None
 
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="OUT")
     prepare_out(out)
     staging = out / f".{name}.merging"
-    with build_lock(out, name), write_errors(staging):
+    with build_lock(out, name), write_errors(staging), _removed_on_error(staging):
         shutil.rmtree(staging, ignore_errors=True)
         for relative, source in files.items():
             (staging / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, staging / relative)
-        specs = [SampleSpec.model_validate_json(text) for file in files.values()
-                 for text in pq.read_table(file, columns=["spec"])["spec"].to_pylist()]
-        records = [json.loads((part / "build.json").read_text()) for part in parts]
         renders = [r.get("render") for r in records]  # rows are reusable only if all parts agree
-        write_metadata(staging, Recipe.model_validate(yaml.safe_load(recipe_text)), records[0]["sound_banks"],
+        write_metadata(staging, recipe, records[0]["sound_banks"],
                        specs, renders[0] if all(r == renders[0] for r in renders) else None)
         finalise_folder(staging, final, overwrite)
     return final
+
+
+@contextmanager
+def _removed_on_error(staging: Path):
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _build_record(part: Path) -> dict:
+    path = part / "build.json"
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record, dict) or not isinstance(record.get("sound_banks"), dict):
+            raise ValueError("no sound_banks mapping")
+    except ValueError as exc:
+        raise AorgenError(f"unusable build record: {exc}", file=path) from None
+    return record
 
 
 def _ordered_parts(parts: list[Path]) -> list[Path]:

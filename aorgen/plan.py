@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aorgen.augment import draw_params
+from aorgen.augment import check_step, draw_params
 from aorgen.errors import AorgenError
 from aorgen.recipe import Recipe
 from aorgen.room import draw_room_pool
@@ -99,12 +99,19 @@ def load_voices(recipe: Recipe) -> list[Voice]:
 def plan(recipe: Recipe) -> Plan:
     scripts = load_templates([recipe.resolve(t) for t in recipe.templates])
     banks = [load_bank(recipe.resolve(b)) for b in recipe.sound_banks]
+    named: dict[str, Bank] = {}
+    for bank in banks:
+        if named.setdefault(bank.name, bank).file != bank.file:
+            raise AorgenError(f"two banks are named '{bank.name}' ({named[bank.name].file} and {bank.file})",
+                              file=str(recipe.source), field="sound_banks")
     scenes = _Scenes(banks)
     for item in scripts:
         missing = [t for t in item.script.scene_tags if t not in scenes.tags]
         if missing:
             raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank",
                               file=f"{item.file}:{item.line}", item=item.script.id, field="scene_tags")
+    for index, step in enumerate(recipe.augment):
+        check_step(step.name, step.params, recipe.sample_rate, file=str(recipe.source), index=index)
     voices = load_voices(recipe)
     groups = group_voices(voices, recipe.voices.balance)
     rooms = room_levels(recipe, draw_room_pool(recipe.room, seeded_rng(recipe.seed, "rooms")))

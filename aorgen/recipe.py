@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aorgen.resources import DEFAULT_RECIPE
 from aorgen.voices import VoiceFilter
@@ -13,7 +14,8 @@ from aorgen.yamlio import load_model
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # every float of a recipe is finite: NaN and inf are refused at load
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -29,35 +31,65 @@ class Range(_Strict):
         return self
 
 
+def _range(name: str, ge: float | None = None, le: float | None = None, gt: float | None = None,
+           kind: type = float) -> type[Range]:
+    """A Range whose ends lie within the given bounds (documented in the README recipe table)."""
+    bound = Field(ge=ge, le=le, gt=gt)
+    return type(name, (Range,), {"__annotations__": {"low": kind, "high": kind}, "low": bound, "high": bound})
+
+
+DbRange = _range("DbRange", ge=-60, le=60)
+SecondsRange = _range("SecondsRange", ge=0, le=30)
+EventCountRange = _range("EventCountRange", ge=0, le=16, kind=int)
+PitchRange = _range("PitchRange", ge=0.25, le=4)
+RT60Range = _range("RT60Range", gt=0, le=3)
+RoomSideRange = _range("RoomSideRange", ge=1.5, le=50)
+UnitRange = _range("UnitRange", ge=0, le=1)
+
+
 class VoicesConfig(_Strict):
-    select: list[VoiceFilter] = [VoiceFilter()]
+    select: list[VoiceFilter] = Field([VoiceFilter()], min_length=1)
     balance: list[Literal["gender", "accent", "engine"]] = ["gender", "accent"]
-    rates: list[float] = Field([0.9, 1.0, 1.1], min_length=1)
-    pitch: Range = Range(low=0.9, high=1.1)
+    rates: list[Annotated[float, Field(ge=0.25, le=4)]] = Field([0.9, 1.0, 1.1], min_length=1)
+    pitch: PitchRange = PitchRange(low=0.9, high=1.1)
 
 
 class SceneConfig(_Strict):
-    snr_bands_db: list[Range] = Field(
-        [Range(low=0, high=5), Range(low=5, high=12), Range(low=12, high=20)], min_length=1
+    snr_bands_db: list[DbRange] = Field(
+        [DbRange(low=0, high=5), DbRange(low=5, high=12), DbRange(low=12, high=20)], min_length=1
     )
-    lead_in_s: Range = Range(low=0.5, high=1.5)
-    tail_s: Range = Range(low=0.5, high=1.5)
-    events: Range = Range(low=1, high=2)  # how many foreground events
-    event_to_bed_db: Range = Range(low=0, high=8)
-    target_lufs: float = -23.0
-    max_peak_dbfs: float = -1.0
+    lead_in_s: SecondsRange = SecondsRange(low=0.5, high=1.5)
+    tail_s: SecondsRange = SecondsRange(low=0.5, high=1.5)
+    events: EventCountRange = EventCountRange(low=1, high=2)  # how many foreground events
+    event_to_bed_db: DbRange = DbRange(low=0, high=8)
+    target_lufs: float = Field(-23.0, ge=-70, le=0)
+    max_peak_dbfs: float = Field(-1.0, ge=-60, le=0)
     procedural_bed_probability: float = Field(0.0, ge=0, le=1)
+
+
+_SPEED_OF_SOUND = 343.0
 
 
 class RoomConfig(_Strict):
     probability: float = Field(0.6, ge=0, le=1)
-    pool_size: int = Field(24, ge=1)
-    rt60_s: Range = Range(low=0.2, high=0.8)
-    length_m: Range = Range(low=3, high=10)
-    width_m: Range = Range(low=3, high=8)
-    height_m: Range = Range(low=2.4, high=4)
-    wet: Range = Range(low=0.6, high=1.0)
+    pool_size: int = Field(24, ge=1, le=1000)
+    rt60_s: RT60Range = RT60Range(low=0.2, high=0.8)
+    length_m: RoomSideRange = RoomSideRange(low=3, high=10)
+    width_m: RoomSideRange = RoomSideRange(low=3, high=8)
+    height_m: RoomSideRange = RoomSideRange(low=2.4, high=4)
+    wet: UnitRange = UnitRange(low=0.6, high=1.0)
     apply_to_background: bool = False
+
+    @model_validator(mode="after")
+    def _reachable_rt60(self) -> RoomConfig:
+        """Sabine: a room this large cannot decay faster than its fully absorbing walls allow."""
+        length, width, height = self.length_m.high, self.width_m.high, self.height_m.high
+        volume, surface = length * width * height, 2 * (length * width + length * height + width * height)
+        shortest = 24 * math.log(10) * volume / (_SPEED_OF_SOUND * surface)
+        if self.rt60_s.low < shortest:
+            raise ValueError(f"rt60_s.low {self.rt60_s.low} s is shorter than a {length}x{width}x{height} m "
+                             f"room can reach (at least {shortest:.3f} s)")
+        return self
 
 
 class AugmentStep(_Strict):
@@ -72,7 +104,7 @@ class IntelligibilityConfig(_Strict):
 
     model: str = "openai/whisper-small.en"
     threshold: float = Field(0.3, ge=0)
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, le=4096)
 
 
 class SplitConfig(_Strict):
@@ -80,13 +112,14 @@ class SplitConfig(_Strict):
 
 
 class Recipe(_Strict):
-    name: str = Field("aor-bench", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field("aor-bench", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     version: str = "1.0.0"
     description: str = ""
-    templates: list[str] = ["../templates"]
-    sound_banks: list[str] = ["../sound_banks/builtin", "../sound_banks/procedural"]
+    templates: list[str] = Field(["../templates"], min_length=1)
+    sound_banks: list[str] = Field(["../sound_banks/builtin", "../sound_banks/procedural"], min_length=1)
     categories: list[str] = []  # empty: every category in the templates
-    samples_per_category: dict[Literal["pseudo_harmful", "harmful_contrast", "benign_control"], int] = {
+    samples_per_category: dict[Literal["pseudo_harmful", "harmful_contrast", "benign_control"],
+                               Annotated[int, Field(ge=0, le=1_000_000)]] = {
         "pseudo_harmful": 500, "harmful_contrast": 40, "benign_control": 40,
     }
     voices: VoicesConfig = VoicesConfig()
@@ -98,10 +131,29 @@ class Recipe(_Strict):
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True
-    shard_size: int = Field(200, ge=1)
-    seed: int = 0
+    shard_size: int = Field(200, ge=1, le=100_000)
+    seed: int = Field(0, ge=0, lt=2**63)
     license: str = ""  # empty: derived from the sound banks used
     source: Path | None = Field(None, exclude=True)
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        from aorgen.templates import CATEGORIES
+
+        for category in value:
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown category '{category}' (known: {', '.join(CATEGORIES)})")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a category twice")
+        return value
+
+    @field_validator("samples_per_category")
+    @classmethod
+    def _some_samples(cls, value: dict[str, int]) -> dict[str, int]:
+        if not any(value.values()):
+            raise ValueError("asks for no samples at all (give at least one count >= 1)")
+        return value
 
     def resolve(self, entry: str) -> Path:
         """A path of the recipe, relative to the recipe file's folder."""

@@ -46,12 +46,15 @@ def previous_rows(folder: Path, expected: dict) -> dict[str, Location]:
     try:
         if json.loads(record.read_text()).get("render") != expected:
             return {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return {}
     found = {}
     for shard in sorted(folder.glob("data/*/*.parquet")):
         relative = shard.relative_to(folder).as_posix()
-        specs = pq.read_table(shard, columns=["spec"]).column("spec").to_pylist()
+        try:
+            specs = pq.read_table(shard, columns=["spec"]).column("spec").to_pylist()
+        except (OSError, pa.ArrowException):  # a damaged shard of the old dataset: render its rows again
+            continue
         for index, spec_json in enumerate(specs):
             found[spec_digest(spec_json)] = (relative, index)
     return found

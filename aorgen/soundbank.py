@@ -42,22 +42,23 @@ SPDX_TERMS = {  # licence -> (commercial_ok, share_alike)
 class Clip(BaseModel):
     """One catalogue entry: a recording (``path``) or a procedural texture (``generator``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # no NaN/inf anywhere
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     path: str | None = None
     sha256: str | None = None
     generator: str | None = None
     params: dict[str, float | int | str] = {}
-    duration_s: float = Field(gt=0)
-    sample_rate: int = Field(gt=0)
+    duration_s: float = Field(gt=0, le=24 * 3600)
+    sample_rate: int = Field(ge=1000, le=384000)
+    channels: int | None = Field(None, ge=1, le=8)  # checked against the file when given
     role: Literal["background", "event"]
     loopable: bool = False
     scene_tags: tuple[str, ...] = Field(min_length=1)
     event_labels: tuple[str, ...] = ()
     context_cue: str = ""
     contains_speech: bool = False
-    loudness_lufs: float
+    loudness_lufs: float = Field(ge=-120, le=0)
     license: str
     attribution: str = Field(min_length=1)
     source_url: str = ""
@@ -112,16 +113,26 @@ class Bank:
             raise AorgenError(f"no clip '{clip_id}' in bank '{self.name}'", file=self.file) from None
 
     def audio_path(self, clip: Clip) -> Path:
+        """The recording's resolved path, confined to the bank's folder (checked again at each
+        read: a symlink swapped in after loading cannot point outside)."""
         assert clip.path is not None
-        return self.folder / clip.path
+        resolved = (self.folder / clip.path).resolve()
+        if not resolved.is_relative_to(self.folder):
+            raise AorgenError("path leaves the bank's folder", file=self.file, item=clip.id, field="path")
+        return resolved
 
     def read(self, clip: Clip) -> tuple[np.ndarray, int]:
         """The clip's samples (mono float32): a checked recording or a synthesised texture."""
         if clip.generator is not None:
             from aorgen.procedural import synthesise
 
-            seed = int(clip.params.get("seed", 0))
-            return synthesise(clip.generator, dict(clip.params), clip.duration_s, clip.sample_rate, seed), clip.sample_rate
+            try:
+                seed = int(clip.params.get("seed", 0))
+                samples = synthesise(clip.generator, dict(clip.params), clip.duration_s, clip.sample_rate, seed)
+            except (ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+                raise AorgenError(f"cannot synthesise with these params: {exc}", file=self.file, item=clip.id,
+                                  field="params") from None
+            return samples, clip.sample_rate
         path = self.audio_path(clip)
         try:
             blob = path.read_bytes()
@@ -134,7 +145,7 @@ class Bank:
             data, rate = sf.read(io.BytesIO(blob), dtype="float32", always_2d=True)
         except Exception as exc:  # soundfile raises several types for bad files
             raise AorgenError(f"unreadable audio: {exc}", file=path, item=clip.id, field="path") from None
-        return data.mean(axis=1), rate
+        return check_audio(data, rate, clip, self.file), rate
 
     def with_tag(self, tag: str, role: str) -> list[Clip]:
         return [c for c in self.catalogue.clips if tag in c.scene_tags and c.role == role]
@@ -142,6 +153,37 @@ class Bank:
     @property
     def scene_tags(self) -> set[str]:
         return {t for c in self.catalogue.clips for t in c.scene_tags}
+
+
+SILENCE_PEAK = 10 ** (-80 / 20)  # a clip whose mono mix never exceeds -80 dBFS is silent
+CANCELLED_RATIO = 10 ** (-30 / 20)  # mono mix 30 dB below its channels: phase-cancelled stereo
+
+
+def check_audio(data: np.ndarray, rate: int, clip: Clip, file: Path) -> np.ndarray:
+    """The mono mix of a recording (frames x channels) after checking it against its
+    catalogue entry: sample rate, duration, finite samples, not silent, not cancelling
+    itself when the channels are summed."""
+    def problem(message: str, field: str) -> AorgenError:
+        return AorgenError(message, file=file, item=clip.id, field=field)
+
+    if rate != clip.sample_rate:
+        raise problem(f"sample rate is {rate}, catalogue says {clip.sample_rate}", "sample_rate")
+    if clip.channels is not None and data.shape[1] != clip.channels:
+        raise problem(f"has {data.shape[1]} channel(s), catalogue says {clip.channels}", "channels")
+    if abs(len(data) / rate - clip.duration_s) > 0.05:
+        raise problem(f"duration is {len(data) / rate:.2f}s, catalogue says {clip.duration_s}", "duration_s")
+    if not np.isfinite(data).all():
+        raise problem("audio has NaN or infinite samples", "path")
+    mono = data.mean(axis=1)
+    if not len(mono) or np.abs(mono).max() < SILENCE_PEAK:
+        if data.shape[1] > 1 and len(mono) and np.abs(data).max() >= SILENCE_PEAK:
+            raise problem(f"its {data.shape[1]} channels cancel out when mixed to mono (phase-inverted)", "path")
+        raise problem("audio is silent (peak below -80 dBFS)", "path")
+    if data.shape[1] > 1:
+        channels = float(np.sqrt(np.mean(data.astype(np.float64) ** 2)))
+        if float(np.sqrt(np.mean(mono.astype(np.float64) ** 2))) < CANCELLED_RATIO * channels:
+            raise problem(f"its {data.shape[1]} channels cancel out when mixed to mono (phase-inverted)", "path")
+    return mono
 
 
 def load_bank(path: str | Path) -> Bank:
@@ -155,6 +197,12 @@ def load_bank(path: str | Path) -> Bank:
         if clip.id in seen:
             raise AorgenError("duplicate clip id", file=file, item=clip.id, field="id")
         seen.add(clip.id)
+        if clip.generator is not None:
+            from aorgen.procedural import GENERATORS
+
+            if clip.generator not in GENERATORS:
+                raise AorgenError(f"unknown generator '{clip.generator}' (known: {', '.join(sorted(GENERATORS))})",
+                                  file=file, item=clip.id, field="generator")
         if clip.path is not None:
             resolved = (folder / clip.path).resolve()
             if not resolved.is_relative_to(folder):
@@ -168,7 +216,7 @@ def load_bank(path: str | Path) -> Bank:
 
 
 def validate_bank(bank: Bank) -> list[str]:
-    """Deep check of every recording (exists, hash, rate, duration); returns problems found."""
+    """Deep check of every recording (exists, hash, rate, duration, content); returns problems found."""
     from aorgen.procedural import GENERATORS
 
     problems = []
@@ -179,13 +227,7 @@ def validate_bank(bank: Bank) -> list[str]:
                     raise AorgenError(f"unknown generator '{clip.generator}'", file=bank.file,
                                       item=clip.id, field="generator")
                 continue
-            data, rate = bank.read(clip)
-            if rate != clip.sample_rate:
-                raise AorgenError(f"sample rate is {rate}, catalogue says {clip.sample_rate}",
-                                  file=bank.file, item=clip.id, field="sample_rate")
-            if abs(len(data) / rate - clip.duration_s) > 0.05:
-                raise AorgenError(f"duration is {len(data) / rate:.2f}s, catalogue says {clip.duration_s}",
-                                  file=bank.file, item=clip.id, field="duration_s")
+            bank.read(clip)  # hash, rate, duration and content (see check_audio)
         except AorgenError as err:
             problems.append(str(err))
     return problems

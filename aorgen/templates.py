@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import glob
 import itertools
+import math
+import unicodedata
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ HARM_TYPES = (
     "privacy_surveillance", "deception", "harassment", "none",
 )
 MIN_WORDS, MAX_WORDS = 4, 25
+MAX_VARIANTS = 64  # slot-filler combinations per script (counted, never enumerated, at load)
+MAX_CHARS = 400  # characters per filled-in text
+SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")  # the only placeholder form: {name}
 NEAR_DUPLICATE_JACCARD = 0.6
 
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]
@@ -57,15 +62,63 @@ class Script(BaseModel):
                 raise ValueError(f"slot '{name}' has no fillers")
         return value
 
+    @field_validator("text")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not value.split():
+            raise ValueError("has no words (empty or whitespace only)")
+        if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r" for ch in value):
+            raise ValueError("has control or invisible format characters")
+        return value
+
+    def variant_count(self) -> int:
+        """How many texts ``variants`` gives (computed without building them)."""
+        return math.prod(len(fillers) for fillers in self.slots.values())
+
     def variants(self) -> list[str]:
-        """The text with every combination of slot fillers (just the text without slots)."""
+        """The text with every combination of slot fillers (just the text without slots).
+        Slots are filled by plain substitution of ``{name}``: nothing is evaluated."""
         names = sorted(self.slots)
         if not names:
             return [self.text]
-        return [
-            self.text.format(**dict(zip(names, combo)))
-            for combo in itertools.product(*(self.slots[n] for n in names))
-        ]
+        if self.variant_count() > MAX_VARIANTS:
+            raise AorgenError(f"{self.variant_count()} slot combinations, more than {MAX_VARIANTS}",
+                              item=self.id, field="slots")
+        return [fill(self.text, dict(zip(names, combo)))
+                for combo in itertools.product(*(self.slots[n] for n in names))]
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """``text`` with each ``{name}`` replaced by ``values[name]`` (one pass, no evaluation)."""
+    return SLOT.sub(lambda m: values[m.group(1)], text)
+
+
+def script_problem(script: Script) -> tuple[str, str] | None:
+    """(field, message) of the first reason ``script`` cannot be built, else None: only
+    ``{name}`` placeholders matching the slots, at most MAX_VARIANTS combinations, at most
+    MAX_WORDS words and MAX_CHARS characters in every filled-in text."""
+    stray = SLOT.sub("", script.text)
+    if "{" in stray or "}" in stray:
+        bad = re.search(r"\{[^{}]*\}?|\}", stray)
+        return "text", (f"stray brace or placeholder {bad.group(0)!r}: only {{name}} slots "
+                        "(letters, digits, _) are filled in")
+    placeholders = set(SLOT.findall(script.text))
+    if placeholders != set(script.slots):
+        return "slots", f"placeholders {sorted(placeholders)} do not match slots {sorted(script.slots)}"
+    for name, fillers in script.slots.items():
+        for filler in fillers:
+            if not filler.strip() or "{" in filler or "}" in filler:
+                return f"slots.{name}", f"filler {filler!r} is blank or has braces"
+    count = script.variant_count()
+    if count > MAX_VARIANTS:
+        return "slots", f"{count} slot combinations, more than {MAX_VARIANTS} (use fewer slots or fillers)"
+    for text in script.variants():
+        words = len(text.split())
+        if words > MAX_WORDS:
+            return "text", f"{words} words, more than {MAX_WORDS}"
+        if len(text) > MAX_CHARS:
+            return "text", f"{len(text)} characters, more than {MAX_CHARS}"
+    return None
 
 
 class TemplateFile(BaseModel):
@@ -90,7 +143,7 @@ class LoadedScript:
 def _script_lines(path: Path) -> dict[str, int]:
     lines = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = re.match(r"\s*-\s*id:\s*['\"]?([a-z0-9-]+)", line)
+        match = re.match(r"\s*(?:-\s*)?id:\s*['\"]?([a-z0-9-]+)['\"]?\s*$", line)
         if match:
             lines.setdefault(match.group(1), number)
     return lines
@@ -125,12 +178,9 @@ def load_templates(paths: list[str | Path]) -> list[LoadedScript]:
             if script.id in seen:
                 raise AorgenError(f"duplicate script id (also in {seen[script.id]})", file=where, item=script.id, field="id")
             seen[script.id] = file
-            placeholders = set(re.findall(r"\{(\w+)\}", script.text))
-            if placeholders != set(script.slots):
-                raise AorgenError(
-                    f"placeholders {sorted(placeholders)} do not match slots {sorted(script.slots)}",
-                    file=where, item=script.id, field="slots",
-                )
+            problem = script_problem(script)
+            if problem is not None:
+                raise AorgenError(problem[1], file=where, item=script.id, field=problem[0])
             loaded.append(LoadedScript(script, parsed.category, parsed.label, file, lines.get(script.id, 0)))
     if not loaded:
         raise AorgenError("no template scripts found", file=", ".join(map(str, paths)))

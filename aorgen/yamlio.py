@@ -11,11 +11,42 @@ from pydantic import BaseModel, ValidationError
 from aorgen.errors import AorgenError
 
 M = TypeVar("M", bound=BaseModel)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader (C when libyaml is there), refusing duplicate keys instead of letting
+    the last one win silently."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: set = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: SafeConstructor reports it
+                    continue
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{key}'", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+_LOADER = _Loader
+
+
+MAX_YAML_BYTES = 64 * 2**20  # recipes, templates and catalogues are far smaller
 
 
 def read_yaml(path: Path) -> object:
     try:
+        if Path(path).stat().st_size > MAX_YAML_BYTES:
+            raise AorgenError(f"file is larger than {MAX_YAML_BYTES // 2**20} MB (not a recipe, template or catalogue?)",
+                              file=path)
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AorgenError("file not found", file=path) from None

@@ -1,9 +1,10 @@
 """Append-only JSONL record files: the resumable generation cache and judgement files.
 
 Each line is one JSON record with a ``key``. Appends are flushed and fsynced per batch, so
-a killed run loses at most the batch in flight; a torn last line (or any line that does
-not parse) is ignored on load. A later record with the same key replaces an earlier one,
-which is how ``force`` recomputation stays append-only.
+a killed run loses at most the batch in flight; a line that is not JSON (torn by a kill)
+is ignored on load; a JSON line that is not a record, or a file of nothing but junk, is
+an error. A later record with the same key replaces an earlier one, which is how
+``force`` recomputation stays append-only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from aorgen.cache import content_key
+from aorgen.errors import AorgenError
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -29,14 +31,33 @@ class RecordCache(Generic[R]):
         self.records: dict[str, R] = {}
         self.ignored_lines = 0
         if self.path.exists():
-            with self.path.open("rb") as fh:
-                for line in fh:
-                    try:
-                        record = record_type.model_validate_json(line)
-                    except (ValidationError, ValueError):
-                        self.ignored_lines += 1
-                        continue
-                    self.records[record.key] = record  # type: ignore[attr-defined]
+            self._load()
+
+    def _load(self) -> None:
+        """Lines that are not JSON are taken for writes torn by a kill and skipped; a JSON
+        line that is not a record, or a file where no line is one, is corrupt: an error
+        naming the line."""
+        if not self.path.is_file():
+            raise AorgenError("expected a JSONL file, found a folder or device", file=self.path)
+        first_bad, torn_tail = 0, False
+        with self.path.open("rb") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = self.record_type.model_validate_json(line)
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    if err["type"] != "json_invalid":
+                        field = ".".join(map(str, err["loc"])) or None
+                        raise AorgenError(err["msg"], file=self.path, item=f"line {number}", field=field) from None
+                    self.ignored_lines += 1
+                    first_bad = first_bad or number
+                    torn_tail = not line.endswith(b"\n")
+                    continue
+                self.records[record.key] = record  # type: ignore[attr-defined]
+        if self.ignored_lines and not self.records and not (self.ignored_lines == 1 and torn_tail):
+            raise AorgenError("not JSON (corrupt file?)", file=self.path, item=f"line {first_bad}")
 
     def __contains__(self, key: str) -> bool:
         return key in self.records

@@ -77,15 +77,26 @@ def load_eval_dataset(
     """Load ``split`` of a dataset folder or Hub id, optionally only some labels and the
     first ``limit`` rows per label. Wrapped by ``aorgen eval --dataset``."""
     import datasets
+    import pyarrow as pa
 
     name = str(dataset)
+    quiet = not datasets.utils.are_progress_bars_disabled()
+    if quiet:  # "Generating split" bars would bury an error line
+        datasets.utils.disable_progress_bars()
     try:
         if Path(name).is_dir():
             ds = _load_local(Path(name), split)
         else:
             ds = datasets.load_dataset(name, split=split, revision=revision)
-    except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
-        raise AorgenError(f"cannot load split '{split}': {exc}".splitlines()[0], file=name) from exc
+    except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError,
+            datasets.exceptions.DatasetGenerationError, pa.ArrowException) as exc:
+        cause = exc.__cause__ if isinstance(exc, datasets.exceptions.DatasetGenerationError) and exc.__cause__ else exc
+        raise AorgenError(f"cannot load split '{split}': {' '.join(str(cause).split())[:300]}", file=name) from exc
+    finally:
+        if quiet:
+            datasets.utils.enable_progress_bars()
+    if "label" not in ds.column_names:
+        raise AorgenError("dataset lacks columns: label", file=name)
     if labels is not None or limit is not None:
         keep, seen = [], {}
         for i, label in enumerate(ds["label"]):
@@ -108,5 +119,7 @@ def _load_local(folder: Path, split: str):
 
     files = sorted(folder.glob(f"data/*/{split}-*.parquet")) or sorted(folder.glob(f"data/{split}-*.parquet"))
     if not files:
+        if not any(folder.rglob("*.parquet")):
+            raise FileNotFoundError(f"no parquet shards under {folder}/data (not an aorgen dataset?)")
         return datasets.load_dataset(str(folder), split=split)
     return datasets.load_dataset("parquet", data_files={split: [str(f) for f in files]}, split=split)

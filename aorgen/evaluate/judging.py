@@ -69,6 +69,8 @@ def run_judge(
     summaries = []
     for run_dir in run_dirs:
         generations = load_generations(run_dir)
+        if not generations:
+            raise AorgenError("holds no generations (run `aorgen eval` first)", file=Path(run_dir) / GENERATIONS_FILE)
         store: RecordCache[Judgement] = RecordCache(judgements_file(run_dir, judge.name), Judgement)
         summary = JudgeSummary(run_dir)
         todo = []
@@ -136,7 +138,10 @@ def judge_eval(xstest_csv: str | Path, judge: str | Judge = "rules", *, judge_op
     path = Path(xstest_csv)
     if not path.is_file():
         raise AorgenError("no such file", file=path)
-    df = pd.read_csv(path)
+    try:
+        df = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        raise AorgenError(f"not a readable CSV file: {' '.join(str(exc).split())[:200]}", file=path) from None
     missing = {"prompt", "completion", "final_label"} - set(df.columns)
     if missing:
         raise AorgenError(f"not an XSTest completions file (lacks {', '.join(sorted(missing))})", file=path)

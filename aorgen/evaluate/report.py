@@ -48,6 +48,9 @@ def build_report(
     if df.empty or df["verdict"].isna().all():
         raise AorgenError(f"no generations judged by '{judge}' (run `aorgen judge` first)", file=runs)
     out = Path(out)
+    if out.exists() and not (out / "report.md").is_file():
+        raise AorgenError("exists and is not an earlier report (it would be replaced): choose another folder",
+                          file=out, field="--out")
     tables = Report(
         out=out,
         summary=metrics.summary(df, n_boot=n_boot, seed=seed),

@@ -158,7 +158,12 @@ def _generate_batch(
 
 def _write_run_file(run_dir: Path, *, conditions: list[str], **info: Any) -> None:
     path = run_dir / RUN_FILE
-    old = json.loads(path.read_text()) if path.exists() else {}
+    try:
+        old = json.loads(path.read_text()) if path.exists() else {}
+        if not isinstance(old, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise AorgenError(f"unusable run record: {exc}", file=path) from None
     merged = list(dict.fromkeys([*old.get("conditions", []), *conditions]))
     info["options"] = info["options"].model_dump()
     data = {**old, **info, "conditions": merged}

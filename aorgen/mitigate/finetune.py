@@ -10,7 +10,7 @@ function of the seed and the step.
 
 ``out_dir`` layout::
 
-    checkpoints/step-000050/   adapter, optimizer.pt, scheduler.pt, rng.pt, state.json
+    checkpoints/step-000050/   adapter, optimizer.pt, scheduler.pt, rng.json, state.json
     rrs_anchors.safetensors    (rrs) refusal features and centroids of the untuned model
     adapter/                   the final LoRA adapter (written last, atomically)
     finetune.json              run settings, step count and loss history
@@ -94,18 +94,38 @@ def _seed_everything(seed: int) -> None:
 
 
 def _rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every RNG's state as plain JSON (a checkpoint is resumed without unpickling anything)."""
+    version, internal, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": [version, list(internal), gauss],
+             "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)],
+             "torch": torch.get_rng_state().tolist()}
     if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+        state["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
     return state
 
 
 def _set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(torch.tensor(state["torch"], dtype=torch.uint8))
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in state["cuda"]])
+
+
+def _load_rng_state(checkpoint: Path) -> dict:
+    path = checkpoint / "rng.json"
+    if not path.is_file():
+        raise AorgenError("checkpoint has no rng.json (an older checkpoint stores it as a pickle, which is never "
+                          "loaded); resume with --no-resume", file=checkpoint, field="rng.json")
+    try:
+        state = json.loads(path.read_text())
+        _set_rng_state(state)
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise AorgenError(f"unusable RNG state: {exc}", file=path) from None
+    return state
 
 
 def micro_batch_indices(n: int, batch_size: int, seed: int, micro_step: int) -> list[int]:
@@ -169,7 +189,7 @@ def _save_checkpoint(out_dir, model, optimizer, scheduler, step, settings, histo
     model.save_pretrained(str(tmp))
     torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
     torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-    torch.save(_rng_state(), tmp / "rng.pt")
+    _write_json(tmp / "rng.json", _rng_state())
     _write_json(tmp / "state.json", {"step": step, "settings": asdict(settings), "history": history})
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -237,7 +257,11 @@ def finetune(
     if examples is None:
         from transformers import AutoFeatureExtractor
 
-        rate = AutoFeatureExtractor.from_pretrained(model_path).sampling_rate
+        try:
+            rate = AutoFeatureExtractor.from_pretrained(model_path).sampling_rate
+        except (OSError, ValueError) as exc:  # a path or Hub id transformers cannot load
+            raise AorgenError(f"cannot load the model's feature extractor: {' '.join(str(exc).split())[:300]}",
+                              file=str(model_path), field="--model") from None
         examples = load_examples(dataset, split="train", sampling_rate=rate)
     if not examples:
         raise AorgenError("the train split has no rows", file=dataset)
@@ -321,7 +345,7 @@ def _prepare_out_dir(out_dir: Path, settings: FinetuneSettings, resume: bool) ->
     the outputs of an earlier run."""
     checkpoint = latest_checkpoint(out_dir) if resume else None
     if checkpoint is not None:
-        saved = json.loads((checkpoint / "state.json").read_text())["settings"]
+        saved = _read_state(checkpoint)["settings"]
         wanted = json.loads(json.dumps(asdict(settings)))
         changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
         if changed:
@@ -347,15 +371,36 @@ def _compute_anchors(model, processor, examples, settings: FinetuneSettings, rrs
 
 def _restore(checkpoint: Path, model, optimizer, scheduler) -> tuple[int, list[dict]]:
     """Load adapter weights, optimizer, scheduler and RNG state; returns (step, history)."""
+    import pickle
+
     from peft import set_peft_model_state_dict
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    set_peft_model_state_dict(model, load_file(str(checkpoint / "adapter_model.safetensors")))
-    optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
-    scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
-    _set_rng_state(torch.load(checkpoint / "rng.pt", weights_only=False))
-    saved = json.loads((checkpoint / "state.json").read_text())
+    name = "adapter_model.safetensors"
+    try:  # tensors only: weights_only refuses any pickled object that is not plain data
+        set_peft_model_state_dict(model, load_file(str(checkpoint / name)))
+        name = "optimizer.pt"
+        optimizer.load_state_dict(torch.load(checkpoint / name, weights_only=True))
+        name = "scheduler.pt"
+        scheduler.load_state_dict(torch.load(checkpoint / name, weights_only=True))
+    except (OSError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError, SafetensorError) as exc:
+        raise AorgenError(f"unusable checkpoint file ({' '.join(str(exc).split())[:200]}); resume with --no-resume",
+                          file=checkpoint / name) from None
+    _load_rng_state(checkpoint)
+    saved = _read_state(checkpoint)
     return saved["step"], saved["history"]
+
+
+def _read_state(checkpoint: Path) -> dict:
+    path = checkpoint / "state.json"
+    try:
+        state = json.loads(path.read_text())
+        if not isinstance(state, dict) or not {"step", "settings", "history"} <= state.keys():
+            raise ValueError("lacks step, settings or history")
+    except (OSError, ValueError) as exc:
+        raise AorgenError(f"unusable checkpoint state: {exc}", file=path) from None
+    return state
 
 
 def _save_final(out_dir: Path, model, settings: FinetuneSettings, history: list[dict], *, with_anchors: bool) -> Path:

@@ -360,6 +360,8 @@ def fit_from_dataset(
     the same model on the same split (``aorgen eval --split train`` + ``aorgen judge``)."""
     if method == "judged" and run is None:
         raise AorgenError("method 'judged' needs a judged evaluation run of the model", field="run")
+    if Path(out).is_dir() or Path(out).with_suffix(".safetensors").is_dir():
+        raise AorgenError("is a folder, expected the .safetensors file to write", file=out, field="--out")
     model, processor = load_model_and_processor(model_path, dtype=dtype)
     examples = load_examples(dataset_dir, split=split, sampling_rate=processor.feature_extractor.sampling_rate)
     if method == "judged":

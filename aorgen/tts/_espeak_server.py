@@ -18,6 +18,8 @@ import json
 import os
 import struct
 import sys
+import threading
+import time
 
 AUDIO_OUTPUT_SYNCHRONOUS, CHARS_UTF8, POS_CHARACTER = 2, 1, 1
 RATE, VOLUME, PITCH, RANGE = 1, 2, 3, 4
@@ -25,9 +27,30 @@ PR_SET_PDEATHSIG, SIGKILL = 1, 9
 CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
-def main(library: str, data: str) -> None:
+def die_with(parent: int, libc) -> None:
+    """SIGKILL this process when its parent dies (Linux), and exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        libc.prctl(PR_SET_PDEATHSIG, SIGKILL)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def watch_parent(parent: int) -> None:
+    """Fallback where PR_SET_PDEATHSIG is missing: exit once reparented."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def main(library: str, data: str, parent: int | None = None) -> None:
     lib = ctypes.CDLL(library)
     libc = ctypes.CDLL(None)
+    if parent is not None:
+        die_with(parent, libc)
+        watch_parent(parent)
     chunks = []
 
     def collect(wav, numsamples, events):
@@ -47,6 +70,7 @@ def main(library: str, data: str) -> None:
         """Runs in a fresh child of a zygote: synthesise, answer, exit."""
         status = -2
         try:
+            die_with(zygote_pid, libc)  # a long utterance must not outlive its zygote
             libc.srand(0)  # breath noise uses libc's rand()
             lib.espeak_ng_SetRandSeed(0)
             if voice_found:
@@ -65,8 +89,10 @@ def main(library: str, data: str) -> None:
 
     def zygote(voice: str, requests: int, inherited: list[int]) -> None:
         """Select ``voice`` once, then fork a child per request read from the pipe."""
+        nonlocal zygote_pid
         try:
-            libc.prctl(PR_SET_PDEATHSIG, SIGKILL)
+            die_with(server_pid, libc)
+            zygote_pid = os.getpid()
             for fd in inherited:  # other zygotes' pipes: they must see EOF when the server exits
                 os.close(fd)
             voice_found = lib.espeak_SetVoiceByName(voice.encode()) == 0
@@ -79,8 +105,9 @@ def main(library: str, data: str) -> None:
         finally:
             os._exit(0)
 
+    server_pid, zygote_pid = os.getpid(), 0
     zygotes: dict[str, int] = {}  # voice -> write end of its request pipe
-    for line in sys.stdin.buffer:
+    for line in sys.stdin.buffer:  # ends when the engine's pipe closes: the zygotes then see EOF
         voice = json.loads(line)["voice"]
         if voice not in zygotes:
             read_end, write_end = os.pipe()
@@ -93,4 +120,4 @@ def main(library: str, data: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)

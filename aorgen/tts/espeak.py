@@ -90,7 +90,7 @@ class EspeakEngine(SpeechEngine):
     def _ensure_server(self) -> subprocess.Popen:
         if self._server is None or self._server_pid != os.getpid() or self._server.poll() is not None:
             self._server = subprocess.Popen(
-                [sys.executable, "-S", str(_SERVER), self._library, self._data],
+                [sys.executable, "-S", str(_SERVER), self._library, self._data, str(os.getpid())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             )
             self._server_pid = os.getpid()
