@@ -11,8 +11,9 @@ not hear as written, so it is re-drawn with another voice and prosody. Two Whisp
   local folder (torch and transformers are imported only when one is made).
 
 Decoding is greedy in both, so results are repeatable. Words are scored after Whisper's own
-English normaliser (transformers' ``EnglishTextNormalizer``: numbers to digits, contractions
-expanded, punctuation dropped), so "twenty-three" and "23" are the same word.
+English normaliser (the ``whisper-normalizer`` package's ``EnglishTextNormalizer``: numbers
+to digits, contractions expanded, British spellings to American, punctuation dropped), so
+"twenty-three" and "23", or "neighbours" and "neighbors", are the same word.
 """
 
 from __future__ import annotations
@@ -39,8 +40,7 @@ BACKENDS = ("faster-whisper", "transformers")
 
 @cache
 def _english_normaliser():
-    module = require("transformers.models.whisper.english_normalizer", extra="asr")
-    return module.EnglishTextNormalizer({})
+    return require("whisper_normalizer.english", extra="asr").EnglishTextNormalizer()
 
 
 def words(text: str) -> list[str]:

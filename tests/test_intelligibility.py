@@ -36,6 +36,7 @@ from aorgen.testing.tiny_models import build_tiny_whisper  # noqa: E402
     ("Score twenty-three points", "score 23 points", 0.0),  # Whisper writes digits
     ("It costs $5.50", "it costs five dollars and fifty cents", 0.0),
     ("I am going to win", "I'm gonna win", 0.0),
+    ("Ask the neighbours", "ask the neighbors", 0.0),  # British and American spellings
     ("Shoot the ball, now!", "shoot the wall now", 1 / 4),
 ])
 def test_word_error_rate_on_known_strings(reference, hypothesis, expected):
