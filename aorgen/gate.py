@@ -1,13 +1,13 @@
-"""The intelligibility gate: between plan and render, Whisper hears every clip's dry speech
-(and its mixture where the SNR can mask it); a clip whose speech is heard with too many word
-errors is drawn again from the next attempt's seed (``plan.redraw``: same script, voice group, SNR
+"""The intelligibility gate: between plan and render, Whisper hears every clip's speech stem
+(the speech as the clip carries it, room included, no background) and its mixture where the
+SNR can mask it; a clip whose speech is heard with too many word errors is drawn again from the next attempt's seed (``plan.redraw``: same script, voice group, SNR
 band and rate, so the balance holds) and dropped, with its reason, after the recipe's
 ``attempts``.
 
-Cheap without being weakened: each distinct dry utterance is heard once (the ASR cache is
-keyed by the transcriber and the audio's digest, so a clip that only differs in a control
-the engine ignores is not heard again), a mixture's transcript is cached by its spec (the
-mixture is a function of it), and checks run on the build's workers. A rebuild hears nothing.
+Cheap without being weakened: each clip is heard once, its transcripts cached by the
+transcriber and its spec (the render is a function of the spec, so a rebuild neither renders
+nor hears again), the renders the gate makes fill the premix cache the build then uses, and
+checks run on the build's workers.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import numpy as np
 
 from aorgen.cache import ArrayCache, content_key
 from aorgen.executors import run_tasks
-from aorgen.intelligibility import (ClipCheck, SpokenClip, cached_transcripts, load_transcriber,
-                                    word_error_rate)
+from aorgen.intelligibility import ClipCheck, load_transcriber, word_error_rate
 from aorgen.plan import Plan
 from aorgen.recipe import IntelligibilityConfig
 from aorgen.render import RENDER_REVISION, RenderContext, decode, render, speech_audio
@@ -45,7 +44,7 @@ class Heard:
         return self.speech.flagged
 
     def reason(self) -> str:
-        parts = [f"speech WER {self.speech.wer:.2f} (heard {self.speech.transcript!r})"]
+        parts = [f"speech stem WER {self.speech.wer:.2f} (heard {self.speech.transcript!r})"]
         if self.mixture is not None:
             parts.append(f"mixture WER {self.mixture.wer:.2f} at {self.snr_db:.1f} dB SNR")
         return "; ".join(parts)
@@ -73,40 +72,49 @@ def transcriber_for(config: IntelligibilityConfig):
 
 
 def hear(specs: list[SampleSpec], config: IntelligibilityConfig, ctx: RenderContext) -> dict[str, Heard]:
-    """Whisper's verdict on each spec's dry speech and, where its SNR is below
-    ``mixture_below_snr_db``, on its mixture."""
+    """Whisper's verdict on each spec's speech stem (the speech as the clip carries it: the
+    room applied, no background; the TTS output when the recipe keeps no stems) and, where its
+    SNR is below ``mixture_below_snr_db``, on its mixture."""
     transcriber = transcriber_for(config)
     cache = ArrayCache(ctx.cache_dir, "asr") if ctx.cache_dir else None
-    with ctx.stage("speech"):
-        clips = [SpokenClip(s.id, speech_audio(s.speech, s.sample_rate, ctx.speech_cache), s.sample_rate,
-                            s.transcript) for s in specs]
-    with ctx.stage("intelligibility"):
-        transcripts = cached_transcripts(clips, transcriber, cache, config.batch_size)
     heard = {}
-    for spec, transcript in zip(specs, transcripts):
-        wer = round(word_error_rate(spec.transcript, transcript), 4)
-        heard[spec.id] = Heard(ClipCheck(spec.id, spec.transcript, transcript, wer, wer > config.threshold))
-    if config.mixture_threshold is not None:
-        for spec in specs:
-            if spec.mix.snr_db < config.mixture_below_snr_db:
-                transcript = _mixture_transcript(spec, transcriber, cache, ctx)
-                wer = round(word_error_rate(spec.transcript, transcript), 4)
-                heard[spec.id].mixture = ClipCheck(spec.id, spec.transcript, transcript, wer,
-                                                   wer > config.mixture_threshold)
-                heard[spec.id].snr_db = spec.mix.snr_db
+    for spec in specs:
+        wanted = ["speech"]
+        if config.mixture_threshold is not None and spec.mix.snr_db < config.mixture_below_snr_db:
+            wanted.append("mixture")
+        texts = _transcripts(spec, wanted, transcriber, cache, ctx)
+        checks = []
+        for part, threshold in zip(wanted, (config.threshold, config.mixture_threshold)):
+            wer = round(word_error_rate(spec.transcript, texts[part]), 4)
+            checks.append(ClipCheck(spec.id, spec.transcript, texts[part], wer, wer > threshold))
+        heard[spec.id] = Heard(checks[0], *(checks[1:2] or [None]), spec.mix.snr_db if len(checks) > 1 else None)
     return heard
 
 
-def _mixture_transcript(spec: SampleSpec, transcriber, cache: ArrayCache | None, ctx: RenderContext) -> str:
-    key = content_key("asr-mixture", transcriber.identity, RENDER_REVISION, spec.model_dump_json(exclude={"id"}))
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return bytes(hit).decode("utf-8")
-    mixture, rate = decode(render(spec, ctx).audio)
+def _transcripts(spec: SampleSpec, parts: list[str], transcriber, cache: ArrayCache | None,
+                 ctx: RenderContext) -> dict[str, str]:
+    """What Whisper hears in the spec's rendered ``parts``, cached by transcriber and spec (the
+    render is a function of the spec), so a rebuild neither renders nor hears again."""
+    spec_json = spec.model_dump_json(exclude={"id"})
+    keys = {p: content_key(f"asr-{p}", transcriber.identity, RENDER_REVISION, spec_json) for p in parts}
+    found = {}
+    for part, key in keys.items():
+        if cache is not None and (hit := cache.get(key)) is not None:
+            found[part] = bytes(hit).decode("utf-8")
+    todo = [p for p in parts if p not in found]
+    if not todo:
+        return found
+    rendered = render(spec, ctx)
+    audio = {"mixture": decode(rendered.audio)}
+    audio["speech"] = decode(rendered.speech) if rendered.speech is not None else \
+        (speech_audio(spec.speech, spec.sample_rate, ctx.speech_cache), spec.sample_rate)
     with ctx.stage("intelligibility"):
-        text = transcriber.transcribe([(mixture, rate)])[0]
-    if cache is not None:
-        cache.put(key, np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
-    return text
+        texts = transcriber.transcribe([audio[p] for p in todo])
+    for part, text in zip(todo, texts):
+        found[part] = text
+        if cache is not None:
+            cache.put(keys[part], np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
+    return found
 
 
 @dataclass

@@ -207,7 +207,7 @@ def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reaso
     result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"])
     assert result.specs == [] and result.redrawn == len(originals)
     assert sorted(i for i, _ in result.dropped) == sorted(originals)
-    assert all("2 attempts" in why and "speech WER 1.00" in why for _, why in result.dropped)
+    assert all("2 attempts" in why and "speech stem WER 1.00" in why for _, why in result.dropped)
     redrawn = the_plan.redraw(the_plan.specs[0], 1)
     first = originals[redrawn.id]
     assert redrawn.attempt == 1 and first.attempt == 0
