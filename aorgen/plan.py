@@ -156,7 +156,7 @@ def _balanced(k: int, n: int, period: int) -> int:
 def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list[Voice]],
             rooms: list[RoomSpec | None], scenes: _Scenes, attempt: int = 0) -> SampleSpec:
     """Sample k of a (label, category) list; ``attempt`` > 0 draws it again from another seed
-    (same script, voice group, SNR band, rate and room level: the balance is kept)."""
+    (same script, voice group, SNR band, rate, and whether it is in a room: the balance is kept)."""
     item = order[k % len(order)]
     script, rep = item.script, k // len(order)
     sample_id = f"{script.id}-{rep:03d}"
@@ -187,6 +187,9 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         for i, (bank, clip) in enumerate(scenes.pick_events(script.scene_tags, n_events, rng))
     )
     room = rooms[_balanced(k, len(rooms), math.lcm(len(groups), len(bands), len(rates)))]
+    if attempt and room is not None:  # a re-draw keeps "in a room or not" but may change the room
+        pool = [r for r in rooms if r is not None]
+        room = pool[int(rng.integers(len(pool)))]
     augment = tuple(
         AugmentSpec(name=step.name, params=draw_params(step.name, step.params, rng, file=str(recipe.source)))
         for step in recipe.augment

@@ -128,16 +128,18 @@ def tiny_en():
 
 @pytest.mark.parametrize("name", ENGINES)
 def test_whisper_tiny_en_hears_every_voice_of_each_engine(name, tiny_en):
-    """The real offline tiny.en on a few rendered clips per engine: low normalised WER."""
+    """The real offline tiny.en on a few rendered clips per engine (the voices the release
+    uses: not the weaker diphone voices nor the non-commercial ones): low normalised WER."""
     from aorgen.intelligibility import word_error_rate
     from aorgen.textnorm import normalise
 
     engine = get_engine(name)
-    voices = [v for v in engine.voices() if v.license != "CC-BY-NC-ND-4.0" and v.id != "kal"]
+    weaker = {"kal", "kal16", "kal_diphone", "ked_diphone"}
+    voices = [v for v in engine.voices() if v.license != "CC-BY-NC-ND-4.0" and v.id not in weaker]
     werss = []  # word error rate per clip
-    for i, voice in enumerate(voices):
-        text = normalise(LINES[i % len(LINES)])
-        out = engine.synthesize(text, voice, Prosody())
-        heard = tiny_en.transcribe([(out.samples, out.sample_rate)])[0]
-        werss.append(word_error_rate(LINES[i % len(LINES)], heard))
-    assert np.mean(werss) <= 0.15, werss
+    for voice in voices:
+        for line in LINES:
+            out = engine.synthesize(normalise(line), voice, Prosody())
+            heard = tiny_en.transcribe([(out.samples, out.sample_rate)])[0]
+            werss.append(word_error_rate(line, heard))
+    assert np.mean(werss) <= 0.15 and np.median(werss) == 0.0, werss
