@@ -313,7 +313,7 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
     splits: dict[str, set[str]] = defaultdict(set)
     for spec in specs:
         splits[spec.split].add(spec.label)
-    readme = card(specs, recipe.name, recipe.version, recipe.description, terms, splits)
+    readme = card(specs, recipe.name, recipe.version, recipe.description, terms, splits) + _voice_licences(specs)
     if dropped:
         readme += ("\n## Dropped by the intelligibility gate\n\nWhisper could not hear these clips as "
                    "written after every attempt:\n\n" + "".join(f"- `{i}`: {why}\n" for i, why in dropped))
@@ -332,6 +332,25 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
     }
     for filename, text in files.items():
         atomic_write_bytes(folder / filename, text.encode())
+
+
+def _voice_licences(specs: list[SampleSpec]) -> str:
+    """A card section naming each voice used, its clip count and its licence."""
+    from aorgen.tts import get_engine
+
+    used = defaultdict(int)
+    for spec in specs:
+        used[(spec.speech.engine, spec.speech.voice_id)] += 1
+    lines = []
+    for (engine, voice_id), clips in sorted(used.items()):
+        try:
+            voice = next((v for v in get_engine(engine).voices() if v.id == voice_id), None)
+        except AorgenError:
+            voice = None
+        terms = f"{voice.license}: {voice.license_note}" if voice and voice.license else "see the engine's licence"
+        lines.append(f"| {engine}:{voice_id} | {clips} | {terms} |")
+    return ("\n## Voices\n\n| voice | clips | licence |\n| --- | --- | --- |\n" + "\n".join(lines) + "\n"
+            if lines else "")
 
 
 def complete_shard(path: Path, rows: int) -> bool:
