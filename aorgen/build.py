@@ -70,6 +70,9 @@ class BuildSummary:
     wall_s: float = 0.0
     qc_failed: int = 0
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    redrawn: int = 0  # intelligibility gate: clips drawn again
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) the gate dropped
+    stage_wall_s: dict[str, float] = field(default_factory=dict)  # wall time of plan, gate, render
 
     @property
     def clips_per_s(self) -> float:
@@ -80,7 +83,11 @@ class BuildSummary:
         return (f"{self.clips} clips ({self.audio_minutes:.1f} min of audio, {self.clips_reused} reused "
                 f"unchanged) in {self.shards} shards ({self.shards_resumed} resumed) -> {self.folder}\n"
                 f"wall {self.wall_s:.1f}s, {self.clips_per_s:.1f} clips/s; QC failures: {self.qc_failed}; "
-                f"worker time per stage: {stages or 'none'}")
+                f"worker time per stage: {stages or 'none'}"
+                + ("\nwall per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_wall_s.items())
+                   if self.stage_wall_s else "")
+                + (f"\nintelligibility gate: {self.redrawn} re-drawn, {len(self.dropped)} dropped"
+                   + "".join(f"\n  dropped {i}: {why}" for i, why in self.dropped) if self.dropped or self.redrawn else ""))
 
 
 _WORKER_CONTEXTS: dict[tuple, RenderContext] = {}
@@ -110,7 +117,7 @@ def render_shard(task: ShardTask) -> ShardResult:
     to_render = [s for s in task.specs if s.id not in task.reuse]
     rendered = [render(s, ctx) for s in to_render]
     checks = _intelligibility(task, ctx, to_render) if task.intelligibility and to_render else {}
-    fresh = rows_table([to_row(r, checks.get(r.spec.id)) for r in rendered], spec)
+    fresh = rows_table([to_row(r, *_checks(checks.get(r.spec.id))) for r in rendered], spec)
     with ctx.stage("write"):
         table = pa.concat_tables([copied, fresh])
         position = {row_id: i for i, row_id in enumerate(table.column("id").to_pylist())}
@@ -124,22 +131,15 @@ def _result(task: ShardTask, table: pa.Table, reused: int, ctx: RenderContext) -
                        table.num_rows - sum(table.column("qc_passed").to_pylist()), dict(ctx.timings), reused)
 
 
-_TRANSCRIBERS: dict[str, object] = {}
-
-
 def _intelligibility(task: ShardTask, ctx: RenderContext, specs: list[SampleSpec]) -> dict:
-    """Whisper round trip on each clip's dry speech (the optional QC stage)."""
-    from aorgen.intelligibility import SpokenClip, Transcriber, check_intelligibility
+    """What the gate heard of each clip (ASR cache hits after the gate ran), for its columns."""
+    from aorgen.gate import hear
 
-    config = task.intelligibility
-    with ctx.stage("intelligibility"):
-        if config.model not in _TRANSCRIBERS:
-            _TRANSCRIBERS[config.model] = Transcriber(config.model)
-        clips = [SpokenClip(s.id, speech_audio(s.speech, s.sample_rate, ctx.speech_cache), s.sample_rate, s.transcript)
-                 for s in specs]
-        checks = check_intelligibility(clips, _TRANSCRIBERS[config.model], threshold=config.threshold,
-                                       batch_size=config.batch_size)
-    return {c.id: c for c in checks}
+    return hear(specs, task.intelligibility, ctx)
+
+
+def _checks(heard) -> tuple:
+    return (heard.speech, heard.mixture) if heard is not None else (None, None)
 
 
 def _room_task(args: tuple[RoomSpec, int, str | None]) -> int:
@@ -264,16 +264,27 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
     the_plan = plan(recipe)
     check_sources(the_plan)
-    shards = shard_specs(the_plan.specs, recipe.shard_size)
+    stage_wall = {"plan": time.perf_counter() - start}
     name = recipe.name if shard is None else f"{recipe.name}.shard-{shard[0]}-of-{shard[1]}"
-    if shard is not None:
-        shards = [s for i, s in enumerate(shards) if i % shard[1] == shard[0]]
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
+    gated = None
+    if recipe.intelligibility is not None:
+        from aorgen.gate import gate
+
+        gated = gate(the_plan, recipe.intelligibility, cache_dir=cache_dir, workers=workers,
+                     executor=executor, address=address)
+        the_plan.specs = gated.specs
+        stage_wall["intelligibility gate"] = gated.wall_s
+    shards = shard_specs(the_plan.specs, recipe.shard_size)
+    if shard is not None:
+        shards = [s for i, s in enumerate(shards) if i % shard[1] == shard[0]]
     created = not out.exists()
     prepare_out(out)
-    summary = BuildSummary(folder=final, shards=len(shards))
+    summary = BuildSummary(folder=final, shards=len(shards), stage_wall_s=stage_wall)
+    if gated is not None:
+        summary.redrawn, summary.dropped = gated.redrawn, gated.dropped
     staging = out / f".{name}.partial"
     with _discard_on_error(staging, out if created else None), build_lock(out, name), write_errors(staging):
         digest = plan_digest(the_plan.specs)
@@ -304,6 +315,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         total = sum(len(specs) for _, specs in shards)
         if progress:
             progress(done, total)
+        render_start = time.perf_counter()
         results = run_tasks(render_shard, tasks, workers=workers, executor=executor, address=address)
         for written, result in enumerate(results, 1):
             summary.clips += result.clips
@@ -316,8 +328,10 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
             if progress:
                 progress(done, total)
             _drill(f"after-shard-{written}")
+        stage_wall["render"] = time.perf_counter() - render_start
         write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
-                       [s for _, specs in shards for s in specs], render_fingerprint, voices=the_plan.voices)
+                       [s for _, specs in shards for s in specs], render_fingerprint, summary.dropped,
+                       voices=the_plan.voices)
         _drill("finalise")
         finalise_folder(staging, final, overwrite)
     summary.wall_s = time.perf_counter() - start
@@ -325,18 +339,24 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
 
 
 def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], specs: list[SampleSpec],
-                   render_fingerprint: dict | None, voices: list[Voice] = ()) -> None:
+                   render_fingerprint: dict | None, dropped: list[tuple[str, str]] = (),
+                   voices: list[Voice] = ()) -> None:
     """Card (with its statistics and plots), ATTRIBUTION, recipe and build record of a dataset
     holding ``specs`` (in any order), whose shards are already in ``folder``."""
+    voices = voices or catalogue_voices(specs)
     terms = dataset_license(input_licenses(specs, voices))
     splits: dict[str, set[str]] = defaultdict(set)
     for spec in specs:
         splits[spec.split].add(spec.label)
     stats = DatasetStats.read(folder)
+    readme = card(specs, recipe.name, recipe.version, recipe.description, terms, splits, voices=voices,
+                  tables=tables(stats), plots=write_plots(stats, folder),
+                  generation=generation_facts(recipe.model_dump(mode="json"), specs, bank_files))
+    if dropped:
+        readme += ("\n## Dropped by the intelligibility gate\n\nWhisper could not hear these clips as "
+                   "written after every attempt:\n\n" + "".join(f"- `{i}`: {why}\n" for i, why in dropped))
     files = {
-        "README.md": card(specs, recipe.name, recipe.version, recipe.description, terms, splits, voices=voices,
-                          tables=tables(stats), plots=write_plots(stats, folder),
-                          generation=generation_facts(recipe.model_dump(mode="json"), specs, bank_files)),
+        "README.md": readme,
         "ATTRIBUTION.md": attribution(specs, terms),
         "recipe.yaml": yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False),
         "build.json": json.dumps({
@@ -345,10 +365,28 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
             "clips": len(specs),
             "plan_sha256": plan_digest(sorted(specs, key=lambda s: (s.label, s.split, s.id))),
             "render": render_fingerprint,
+            "intelligibility_dropped": [{"id": i, "reason": why} for i, why in dropped],
         }, indent=2) + "\n",
     }
     for filename, text in files.items():
         atomic_write_bytes(folder / filename, text.encode())
+
+
+def catalogue_voices(specs: list[SampleSpec]) -> list[Voice]:
+    """The catalogue entries (with their licences) of the voices ``specs`` use, for a card
+    written without the plan at hand (``merge``); engines that cannot load are left out."""
+    from aorgen.tts import get_engine
+
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for spec in specs:
+        wanted[spec.speech.engine].add(spec.speech.voice_id)
+    voices = []
+    for engine, ids in sorted(wanted.items()):
+        try:
+            voices += [v for v in get_engine(engine).voices() if v.id in ids]
+        except AorgenError:
+            continue
+    return voices
 
 
 def complete_shard(path: Path, rows: int) -> bool:

@@ -250,7 +250,7 @@ def voices(engine, gender, accent):
         wanted = VoiceFilter(engine=name, gender=[gender] if gender else [], accent=[accent] if accent else [], language=[])
         for voice in catalogue:
             if wanted.matches(voice):
-                click.echo(f"{voice.key:40s} {voice.gender:8s} {voice.accent:22s} {voice.language}")
+                click.echo(f"{voice.key:40s} {voice.gender:8s} {voice.accent:22s} {voice.language:4s} {voice.license}")
 
 
 def _report_problems(problems: list[str]) -> None:

@@ -39,13 +39,15 @@ def features(sample_rate: int, stems: bool):
         "speech_rate": f32, "snr_db": f32, "rt60_s": f32, "rt60_measured_s": f32,
         "background_ids": List(string), "licenses": List(string), "duration_s": f32,
         "achieved_snr_db": f32, "peak_dbfs": f32, "loudness_lufs": f32, "limiter_gain_db": f32,
-        "qc_passed": Value("bool"), "asr_transcript": string, "asr_wer": f32, "spec": string,
+        "qc_passed": Value("bool"), "asr_transcript": string, "asr_wer": f32,
+        "asr_mixture_transcript": string, "asr_mixture_wer": f32, "spec": string,
     }
     return Features(columns)
 
 
-def to_row(r: Rendered, check: ClipCheck | None = None) -> dict:
-    """The row of a rendered clip; ``check`` is its intelligibility result, if that stage ran."""
+def to_row(r: Rendered, check: ClipCheck | None = None, mixture_check: ClipCheck | None = None) -> dict:
+    """The row of a rendered clip; ``check`` (dry speech) and ``mixture_check`` are what the
+    intelligibility gate heard, if it ran (the mixture only where its SNR can mask)."""
     spec = r.spec
     ext = spec.audio_format
 
@@ -70,9 +72,11 @@ def to_row(r: Rendered, check: ClipCheck | None = None) -> dict:
         "duration_s": r.duration_s, "achieved_snr_db": r.qc.achieved_snr_db,
         "peak_dbfs": r.qc.peak_dbfs, "loudness_lufs": r.qc.loudness_lufs,
         "limiter_gain_db": r.qc.limiter_gain_db,
-        "qc_passed": r.qc.passed and not (check and check.flagged),
+        "qc_passed": r.qc.passed and not (check and check.flagged) and not (mixture_check and mixture_check.flagged),
         "asr_transcript": check.transcript if check else None,
         "asr_wer": check.wer if check else None,
+        "asr_mixture_transcript": mixture_check.transcript if mixture_check else None,
+        "asr_mixture_wer": mixture_check.wer if mixture_check else None,
         "spec": spec.model_dump_json(),
     }
 

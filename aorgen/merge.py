@@ -64,7 +64,8 @@ def merge(parts: list[Path], out: Path, *, overwrite: bool = False) -> Path:
             shutil.copyfile(source, staging / relative)
         renders = [r.get("render") for r in records]  # rows are reusable only if all parts agree
         write_metadata(staging, recipe, records[0]["sound_banks"],
-                       specs, renders[0] if all(r == renders[0] for r in renders) else None)
+                       specs, renders[0] if all(r == renders[0] for r in renders) else None,
+                       [(d["id"], d["reason"]) for d in records[0].get("intelligibility_dropped", [])])
         finalise_folder(staging, final, overwrite)
     return final
 

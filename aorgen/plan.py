@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,8 @@ class Plan:
     banks: list[Bank]
     rooms: list[RoomSpec | None]
     voices: list[Voice]
+    # (spec, attempt) -> the spec drawn again from that attempt's seed (the intelligibility gate)
+    redraw: Callable[[SampleSpec, int], SampleSpec] | None = None
 
 
 def _ref(bank: Bank, clip: Clip) -> SourceRef:
@@ -118,6 +121,7 @@ def plan(recipe: Recipe) -> Plan:
     categories = recipe.categories or [c for c in CATEGORIES if any(s.category == c for s in scripts)]
 
     specs: list[SampleSpec] = []
+    slots: dict[str, tuple[int, list[LoadedScript]]] = {}
     for label in LABELS:
         count = recipe.samples_per_category.get(label, 0)
         for category in categories:
@@ -129,8 +133,15 @@ def plan(recipe: Recipe) -> Plan:
                 raise AorgenError(f"no {label} scripts for category '{category}'",
                                   file=str(recipe.source), field="samples_per_category")
             order = [pool[i] for i in seeded_rng(recipe.seed, f"order/{label}/{category}").permutation(len(pool))]
-            specs.extend(_sample(recipe, k, order, groups, rooms, scenes) for k in range(count))
-    return Plan(recipe, specs, banks, rooms, voices)
+            for k in range(count):
+                specs.append(_sample(recipe, k, order, groups, rooms, scenes))
+                slots[specs[-1].id] = (k, order)
+
+    def redraw(spec: SampleSpec, attempt: int) -> SampleSpec:
+        k, order = slots[spec.id]
+        return _sample(recipe, k, order, groups, rooms, scenes, attempt)
+
+    return Plan(recipe, specs, banks, rooms, voices, redraw)
 
 
 def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:
@@ -150,11 +161,13 @@ def _balanced(k: int, n: int, period: int) -> int:
 
 
 def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list[Voice]],
-            rooms: list[RoomSpec | None], scenes: _Scenes) -> SampleSpec:
+            rooms: list[RoomSpec | None], scenes: _Scenes, attempt: int = 0) -> SampleSpec:
+    """Sample k of a (label, category) list; ``attempt`` > 0 draws it again from another seed
+    (same script, voice group, SNR band, rate, and whether it is in a room: the balance is kept)."""
     item = order[k % len(order)]
     script, rep = item.script, k // len(order)
     sample_id = f"{script.id}-{rep:03d}"
-    rng = seeded_rng(recipe.seed, sample_id)
+    rng = seeded_rng(recipe.seed, sample_id if attempt == 0 else f"{sample_id}/attempt-{attempt}")
     bands = recipe.scene.snr_bands_db
     rates = recipe.voices.rates
     group = groups[k % len(groups)]
@@ -163,6 +176,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
     voice = group[rng.integers(len(group))]
     variants = script.variants()
     transcript = variants[rep % len(variants)]
+    style = script.style if script.style in voice.styles else "neutral"  # only what the engine renders
 
     scene = recipe.scene
     bed = scenes.pick_bed(script.scene_tags, rng, scene.procedural_bed_probability)
@@ -180,6 +194,9 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         for i, (bank, clip) in enumerate(scenes.pick_events(script.scene_tags, n_events, rng))
     )
     room = rooms[_balanced(k, len(rooms), math.lcm(len(groups), len(bands), len(rates)))]
+    if attempt and room is not None:  # a re-draw keeps "in a room or not" but may change the room
+        pool = [r for r in rooms if r is not None]
+        room = pool[int(rng.integers(len(pool)))]
     augment = tuple(
         AugmentSpec(name=step.name, params=draw_params(step.name, step.params, rng, file=str(recipe.source)))
         for step in recipe.augment
@@ -195,12 +212,12 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         scene_tags=script.scene_tags,
         context=script.context,
         rationale=script.rationale,
-        style=script.style,
+        style=style,
         speech=SpeechSpec(
             engine=voice.engine, voice_id=voice.id, gender=voice.gender, accent=voice.accent,
             text=normalise(transcript),
             prosody=Prosody(rate=rate, pitch=round(float(rng.uniform(recipe.voices.pitch.low, recipe.voices.pitch.high)), 3),
-                            style=script.style),
+                            style=style),
         ),
         background=BackgroundSpec(source=_ref(*bed), offset_s=round(float(rng.uniform(0, bed[1].duration_s)), 3)),
         events=events,
@@ -216,4 +233,5 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         sample_rate=recipe.sample_rate,
         audio_format=recipe.audio_format,
         stems=recipe.stems,
+        attempt=attempt,
     )

@@ -99,12 +99,20 @@ class AugmentStep(_Strict):
 
 
 class IntelligibilityConfig(_Strict):
-    """Optional QC stage: Whisper transcribes each clip's dry speech; a word error rate above
-    ``threshold`` fails the clip's QC (needs the eval extra; the model loads by Hub name or path)."""
+    """The intelligibility gate (``aorgen.gate``): Whisper transcribes each clip's dry speech
+    (and its mixture where ``snr_db`` is below ``mixture_below_snr_db``); a clip whose speech
+    word error rate is above ``threshold`` is re-drawn with the next attempt's seed, and
+    dropped after ``attempts`` tries; a mixture above ``mixture_threshold`` fails the row's QC. ``model`` empty: the
+    backend's default (faster-whisper: the bundled offline Whisper tiny.en)."""
 
-    model: str = "openai/whisper-small.en"
+    backend: Literal["faster-whisper", "transformers"] = "faster-whisper"
+    model: str = ""
     threshold: float = Field(0.3, ge=0)
+    mixture_threshold: float | None = Field(None, ge=0)  # None: mixtures are not heard
+    mixture_below_snr_db: float = 100.0
+    attempts: int = Field(3, ge=1)
     batch_size: int = Field(8, ge=1, le=4096)
+    cpu_threads: int = Field(0, ge=0)  # 0: the backend's default
 
 
 class SplitConfig(_Strict):

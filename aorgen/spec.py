@@ -90,6 +90,7 @@ class SampleSpec(_Frozen):
     sample_rate: int
     audio_format: Literal["flac", "wav"]
     stems: bool
+    attempt: int = 0  # the intelligibility gate's re-draws of this sample (0: the first draw)
 
     @property
     def sources(self) -> list[SourceRef]:

@@ -22,7 +22,9 @@ class Voice(BaseModel):
     accent: str = ""
     gender: str = "unknown"  # female | male | unknown
     age_group: str = "adult"
-    styles: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()  # styles the engine really renders (others are planned "neutral")
+    license: str = ""  # SPDX id (or LicenseRef-...) of the voice's model/data
+    license_note: str = ""
 
     @property
     def key(self) -> str:
@@ -39,6 +41,12 @@ class VoiceFilter(BaseModel):
     gender: list[str] = []
     accent: list[str] = []
     language: list[str] = ["en"]
+    # drop voices whose licence id has any of these parts, e.g. [NC, ND] drops CC-BY-NC-ND-4.0
+    exclude_license: list[str] = []
+
+    def excluded(self, voice: Voice) -> bool:
+        parts = voice.license.upper().split("-")
+        return any(tag.upper() in parts or tag.upper() == voice.license.upper() for tag in self.exclude_license)
 
     def matches(self, voice: Voice) -> bool:
         def ok(wanted: list[str], value: str) -> bool:
@@ -50,6 +58,7 @@ class VoiceFilter(BaseModel):
             and ok(self.gender, voice.gender)
             and ok(self.accent, voice.accent)
             and ok(self.language, voice.language)
+            and not self.excluded(voice)
         )
 
 

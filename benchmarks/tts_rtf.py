@@ -5,7 +5,7 @@ Model loading is excluded (one warm-up call per voice). Prints a markdown table.
     python benchmarks/tts_rtf.py                 # 20 sentences from templates/pseudo_harmful
     python benchmarks/tts_rtf.py --sentences 5
 
-Engines: espeak (always); piper with a tiny random 3-speaker VITS built like the tests' (label
+Engines: espeak (always); flite, festival, rhvoice where their system packages are installed; piper with a tiny random 3-speaker VITS built like the tests' (label
 "tiny") and with the bundled en_US-joe-medium voice if installed; coqui with a tiny random
 VITS if coqui-tts is importable (run this script through .ci/coqui_env.sh to include it).
 Tiny models measure the engine's overhead, not a real voice's speed.
@@ -56,6 +56,12 @@ def candidates(tmp: Path):
     """(label, engine, voice) for every engine that runs here."""
     espeak = get_engine("espeak")
     yield "espeak (formant)", espeak, Voice(engine="espeak", id="en-us+m3")
+    for name, voice_id in (("flite", "slt"), ("flite", "kal16"), ("festival", "cmu_us_slt_arctic_hts"),
+                           ("festival", "kal_diphone"), ("rhvoice", "clb")):
+        try:
+            yield f"{name} (system program, a process per clip)", get_engine(name), Voice(engine=name, id=voice_id)
+        except Exception as exc:  # noqa: BLE001 - not installed here: go on with the others
+            print(f"{name} skipped: {exc}", file=sys.stderr)
     try:
         from aorgen.tts.piper import PiperEngine
         from test_tts_piper import build_tiny_piper_voice

