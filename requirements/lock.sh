@@ -11,7 +11,7 @@
 #                     requirements (their wheels here pin another torch; see .ci/coqui_env.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
-EXTRAS=test,eval,train,piper,ray
+EXTRAS=test,eval,train,piper,ray,asr
 PIP_TOOLS=pip-tools==7.6.2
 NO_DEPS=(torchaudio==2.11.0 torchcodec==0.13.0)
 

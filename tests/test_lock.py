@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCKED_EXTRAS = ("test", "eval", "train", "piper", "ray")
+LOCKED_EXTRAS = ("test", "eval", "train", "piper", "ray", "asr")
 
 
 def locked() -> dict[str, tuple[Version, int]]:
