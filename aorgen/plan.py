@@ -84,7 +84,9 @@ class _Scenes:
 
     def pick_events(self, tags: tuple[str, ...], count: int, rng: np.random.Generator):
         events = list({(b.name, c.id): (b, c) for t in tags for b, c in self.events[t]}.values())
-        picks = rng.choice(len(events), size=min(count, len(events)), replace=False) if events else []
+        # a tag with fewer event clips than asked repeats one (two whistles, two volleys): the
+        # lead-in gets its two cues
+        picks = rng.choice(len(events), size=count, replace=count > len(events)) if events else []
         return [events[i] for i in sorted(picks)]
 
 
@@ -166,7 +168,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
     events = tuple(
         EventSpec(
             source=_ref(bank, clip),
-            anchor="before" if i == 0 else str(rng.choice(["before", "during", "after"])),
+            anchor="before" if i < 2 else str(rng.choice(["before", "during", "after"])),
             position=round(float(rng.random()), 4),
             event_to_bed_db=round(float(rng.uniform(scene.event_to_bed_db.low, scene.event_to_bed_db.high)), 2),
         )

@@ -38,11 +38,12 @@ class VoicesConfig(_Strict):
 
 class SceneConfig(_Strict):
     snr_bands_db: list[Range] = Field(
-        [Range(low=0, high=5), Range(low=5, high=12), Range(low=12, high=20)], min_length=1
+        # the bed stays audible under the speech: at most 15 dB below it (README "Scene levels")
+        [Range(low=0, high=5), Range(low=5, high=10), Range(low=10, high=15)], min_length=1
     )
-    lead_in_s: Range = Range(low=0.5, high=1.5)
-    tail_s: Range = Range(low=0.5, high=1.5)
-    events: Range = Range(low=1, high=2)  # how many foreground events
+    lead_in_s: Range = Range(low=3.0, high=5.0)  # room for the scene before the speech
+    tail_s: Range = Range(low=1.0, high=2.0)
+    events: Range = Range(low=2, high=3)  # how many foreground events (the first two before the speech)
     event_to_bed_db: Range = Range(low=0, high=8)
     target_lufs: float = -23.0
     max_peak_dbfs: float = -1.0

@@ -45,7 +45,7 @@ def test_balanced_over_gender_accent_snr_band_and_rooms(release):
         assert len(accents) == 8 and max(accents.values()) - min(accents.values()) <= 2
         pairs = Counter((s.speech.gender, s.speech.accent) for s in mine)
         assert len(pairs) == 16 and max(pairs.values()) - min(pairs.values()) <= 2
-        bands = Counter(int(s.mix.snr_db >= 5) + int(s.mix.snr_db >= 12) for s in mine)
+        bands = Counter(int(s.mix.snr_db >= 5) + int(s.mix.snr_db >= 10) for s in mine)
         assert max(bands.values()) - min(bands.values()) <= 2
         rooms = sum(s.room is not None for s in mine) / len(mine)
         assert rooms == pytest.approx(0.6, abs=0.03)
