@@ -39,3 +39,12 @@ def test_no_event_is_cut_off_by_the_end_of_the_clip():
         assert onset >= 0 and onset + event_len <= total, (anchor, event_len, onset)
         if anchor == "before" and event_len <= lead_in:
             assert onset + event_len <= lead_in  # ends before the speech when it fits
+
+
+def test_licence_filter_allow_and_exclude():
+    from aorgen.licenses import allowed
+
+    assert allowed("CC0-1.0")
+    assert allowed("cc-by-4.0", allow=["CC0-1.0", "CC-BY-4.0"])
+    assert not allowed("CC-BY-NC-4.0", allow=["CC0-1.0", "CC-BY-4.0"])
+    assert not allowed("CC-BY-SA-4.0", exclude=["CC-BY-SA-4.0"])
