@@ -16,6 +16,7 @@ import numpy as np
 
 from aorgen.augment import draw_params
 from aorgen.errors import AorgenError
+from aorgen.licenses import allowed
 from aorgen.recipe import Recipe
 from aorgen.room import draw_room_pool
 from aorgen.soundbank import Bank, Clip, load_bank
@@ -55,13 +56,14 @@ def _ref(bank: Bank, clip: Clip) -> SourceRef:
 class _Scenes:
     """Beds and events per scene tag; recordings preferred over procedural textures."""
 
-    def __init__(self, banks: list[Bank]) -> None:
+    def __init__(self, banks: list[Bank], licenses: list[str] | None = None,
+                 exclude_licenses: list[str] | None = None) -> None:
         self.beds: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
         self.textures: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
         self.events: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
         for bank in banks:
             for clip in bank.catalogue.clips:
-                if clip.contains_speech:
+                if clip.contains_speech or not allowed(clip.license, licenses, exclude_licenses):
                     continue
                 for tag in clip.scene_tags:
                     if clip.role == "event":
@@ -101,7 +103,7 @@ def load_voices(recipe: Recipe) -> list[Voice]:
 def plan(recipe: Recipe) -> Plan:
     scripts = load_templates([recipe.resolve(t) for t in recipe.templates])
     banks = [load_bank(recipe.resolve(b)) for b in recipe.sound_banks]
-    scenes = _Scenes(banks)
+    scenes = _Scenes(banks, recipe.licenses, recipe.exclude_licenses)
     for item in scripts:
         missing = [t for t in item.script.scene_tags if t not in scenes.tags]
         if missing:

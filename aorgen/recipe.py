@@ -99,6 +99,8 @@ class Recipe(_Strict):
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True
+    licenses: list[str] | None = None  # SPDX allow-list for bank recordings (aorgen.licenses)
+    exclude_licenses: list[str] = []
     shard_size: int = Field(200, ge=1)
     seed: int = 0
     license: str = ""  # empty: derived from the sound banks used

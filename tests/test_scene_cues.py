@@ -48,3 +48,14 @@ def test_licence_filter_allow_and_exclude():
     assert allowed("cc-by-4.0", allow=["CC0-1.0", "CC-BY-4.0"])
     assert not allowed("CC-BY-NC-4.0", allow=["CC0-1.0", "CC-BY-4.0"])
     assert not allowed("CC-BY-SA-4.0", exclude=["CC-BY-SA-4.0"])
+
+
+def test_recipe_licence_filter_drops_recordings(mini):
+    recipe = load_recipe(mini["recipe"])
+    recipe.exclude_licenses = ["CC-BY-4.0"]  # the test bank's licence: only procedural clips remain
+    specs = plan(recipe).specs
+    assert all(s.background.source.bank != "testbank" for s in specs)
+    assert all(e.source.bank != "testbank" for s in specs for e in s.events)
+    recipe.exclude_licenses = []
+    recipe.licenses = ["CC-BY-4.0", "CC0-1.0"]
+    assert all(s.background.source.bank == "testbank" for s in plan(recipe).specs)
