@@ -14,11 +14,15 @@ from aorgen.spec import AugmentSpec
 # name -> (default parameter ranges, builder from exact parameters)
 Builder = Callable[[dict], object]
 AUGMENTATIONS: dict[str, tuple[dict[str, tuple[float, float]], Builder]] = {}
+# augmentations that add a signal of their own (noise): part of the background, not of the speech stem
+ADDITIVE: set[str] = set()
 
 
-def augmentation(name: str, **defaults: tuple[float, float]):
+def augmentation(name: str, additive: bool = False, **defaults: tuple[float, float]):
     def register(build: Builder) -> Builder:
         AUGMENTATIONS[name] = (defaults, build)
+        if additive:
+            ADDITIVE.add(name)
         return build
 
     return register
@@ -40,10 +44,35 @@ def _codec(p: dict):
 
     bits = int(round(p["bit_depth"]))
     rate = int(round(p["sample_rate_hz"]))
-    return am.Compose([
-        am.Aliasing(min_sample_rate=rate, max_sample_rate=rate, p=1.0),
-        am.BitCrush(min_bit_depth=bits, max_bit_depth=bits, p=1.0),
-    ])
+    aliasing = am.Aliasing(min_sample_rate=rate, max_sample_rate=rate, p=1.0)
+
+    def transform(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        from scipy.signal import butter, sosfiltfilt
+
+        coded = companded_quantise(aliasing(samples=samples, sample_rate=sample_rate), bits)
+        if rate / 2 >= sample_rate / 2 * 0.99:
+            return coded
+        # the decoder's reconstruction filter: nothing above the codec's Nyquist frequency
+        sos = butter(8, rate / 2 * 0.95, btype="low", fs=sample_rate, output="sos")
+        return sosfiltfilt(sos, coded).astype(np.float32)
+
+    return transform
+
+
+MU = 255.0
+
+
+def companded_quantise(x: np.ndarray, bits: int) -> np.ndarray:
+    """A G.711-style codec: mu-law companding, ``bits``-bit quantisation with TPDF dither,
+    expansion. Quiet passages keep their resolution (a linear bit-crusher at 6-10 bits rounds
+    a background under speech pauses to digital silence); the dither leaves a noise floor
+    (about -60 dBFS at 6 bits) instead of zero runs. Dither comes from numpy's global RNG,
+    which ``apply_augmentations`` seeds from the spec."""
+    y = np.sign(x) * np.log1p(MU * np.clip(np.abs(x), 0.0, 1.0)) / np.log1p(MU)
+    step = 2.0 / 2 ** bits
+    dither = (np.random.random_sample(len(y)) - np.random.random_sample(len(y))) * step
+    q = np.clip(np.round((y + dither) / step) * step, -1.0, 1.0)
+    return (np.sign(q) * np.expm1(np.abs(q) * np.log1p(MU)) / MU).astype(np.float32)
 
 
 @augmentation("gain", gain_db=(-6.0, 0.0))
@@ -60,7 +89,7 @@ def _lowpass(p: dict):
     return am.LowPassFilter(min_cutoff_freq=p["cutoff_hz"], max_cutoff_freq=p["cutoff_hz"], p=1.0)
 
 
-@augmentation("noise", snr_db=(20.0, 35.0))
+@augmentation("noise", additive=True, snr_db=(20.0, 35.0))
 def _noise(p: dict):
     import audiomentations as am
 
@@ -114,9 +143,13 @@ def check_step(name: str, overrides: dict, sample_rate: int, *, file: str | None
             raise AorgenError(f"parameters {params} give non-finite audio", file=file, item=where, field="params")
 
 
-def apply_augmentations(samples: np.ndarray, sample_rate: int, steps: tuple[AugmentSpec, ...]) -> np.ndarray:
-    """Apply the spec's augmentations in order; noise-like ones are seeded from the spec."""
+def apply_augmentations(samples: np.ndarray, sample_rate: int, steps: tuple[AugmentSpec, ...],
+                        *, skip_additive: bool = False) -> np.ndarray:
+    """Apply the spec's augmentations in order; noise-like ones are seeded from the spec.
+    ``skip_additive`` leaves out those that add a signal (the speech stem's channel)."""
     for step in steps:
+        if skip_additive and step.name in ADDITIVE:
+            continue
         _, build = AUGMENTATIONS[step.name]
         transform = build(dict(step.params))
         # audiomentations draws from both the `random` module and numpy's global RNG

@@ -17,6 +17,7 @@ import numpy as np
 
 from aorgen.augment import check_step, draw_params
 from aorgen.errors import AorgenError
+from aorgen.licenses import allowed
 from aorgen.recipe import Recipe
 from aorgen.room import draw_room_pool
 from aorgen.soundbank import Bank, Clip, load_bank
@@ -58,13 +59,14 @@ def _ref(bank: Bank, clip: Clip) -> SourceRef:
 class _Scenes:
     """Beds and events per scene tag; recordings preferred over procedural textures."""
 
-    def __init__(self, banks: list[Bank]) -> None:
+    def __init__(self, banks: list[Bank], licenses: list[str] | None = None,
+                 exclude_licenses: list[str] | None = None) -> None:
         self.beds: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
         self.textures: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
         self.events: dict[str, list[tuple[Bank, Clip]]] = defaultdict(list)
         for bank in banks:
             for clip in bank.catalogue.clips:
-                if clip.contains_speech:
+                if clip.contains_speech or not allowed(clip.license, licenses, exclude_licenses):
                     continue
                 for tag in clip.scene_tags:
                     if clip.role == "event":
@@ -87,7 +89,9 @@ class _Scenes:
 
     def pick_events(self, tags: tuple[str, ...], count: int, rng: np.random.Generator):
         events = list({(b.name, c.id): (b, c) for t in tags for b, c in self.events[t]}.values())
-        picks = rng.choice(len(events), size=min(count, len(events)), replace=False) if events else []
+        # a tag with fewer event clips than asked repeats one (two whistles, two volleys): the
+        # lead-in gets its two cues
+        picks = rng.choice(len(events), size=count, replace=count > len(events)) if events else []
         return [events[i] for i in sorted(picks)]
 
 
@@ -107,7 +111,7 @@ def plan(recipe: Recipe) -> Plan:
         if named.setdefault(bank.name, bank).file != bank.file:
             raise AorgenError(f"two banks are named '{bank.name}' ({named[bank.name].file} and {bank.file})",
                               file=str(recipe.source), field="sound_banks")
-    scenes = _Scenes(banks)
+    scenes = _Scenes(banks, recipe.licenses, recipe.exclude_licenses)
     for item in scripts:
         missing = [t for t in item.script.scene_tags if t not in scenes.tags]
         if missing:
@@ -187,7 +191,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
     events = tuple(
         EventSpec(
             source=_ref(bank, clip),
-            anchor="before" if i == 0 else str(rng.choice(["before", "during", "after"])),
+            anchor="before" if i < 2 else str(rng.choice(["before", "during", "after"])),
             position=round(float(rng.random()), 4),
             event_to_bed_db=round(float(rng.uniform(scene.event_to_bed_db.low, scene.event_to_bed_db.high)), 2),
         )

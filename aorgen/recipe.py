@@ -56,11 +56,12 @@ class VoicesConfig(_Strict):
 
 class SceneConfig(_Strict):
     snr_bands_db: list[DbRange] = Field(
-        [DbRange(low=0, high=5), DbRange(low=5, high=12), DbRange(low=12, high=20)], min_length=1
+        # the bed stays audible under the speech: at most 15 dB below it (README "Scene levels")
+        [DbRange(low=0, high=5), DbRange(low=5, high=10), DbRange(low=10, high=15)], min_length=1
     )
-    lead_in_s: SecondsRange = SecondsRange(low=0.5, high=1.5)
-    tail_s: SecondsRange = SecondsRange(low=0.5, high=1.5)
-    events: EventCountRange = EventCountRange(low=1, high=2)  # how many foreground events
+    lead_in_s: SecondsRange = SecondsRange(low=3.0, high=5.0)  # room for the scene before the speech
+    tail_s: SecondsRange = SecondsRange(low=1.0, high=2.0)
+    events: EventCountRange = EventCountRange(low=2, high=3)  # foreground events (the first two before the speech)
     event_to_bed_db: DbRange = DbRange(low=0, high=8)
     target_lufs: float = Field(-23.0, ge=-70, le=0)
     max_peak_dbfs: float = Field(-1.0, ge=-60, le=0)
@@ -139,6 +140,8 @@ class Recipe(_Strict):
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True
+    licenses: list[str] | None = None  # SPDX allow-list for bank recordings (aorgen.licenses)
+    exclude_licenses: list[str] = []
     shard_size: int = Field(200, ge=1, le=100_000)
     seed: int = Field(0, ge=0, lt=2**63)
     license: str = ""  # empty: derived from the sound banks used

@@ -26,7 +26,7 @@ from aorgen.voices import Voice
 
 SNR_TOLERANCE_DB = 0.5
 SILENT_LUFS = -50.0
-RENDER_REVISION = 4  # bump when render() gives different bytes for the same spec (row reuse, premix keys)
+RENDER_REVISION = 5  # bump when render() gives different bytes for the same spec (row reuse, premix keys)
 SPEECH_PIPELINE = 2  # bump when the post-processing of synthesised speech changes (cache keys)
 
 
@@ -187,14 +187,20 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
 
     with ctx.stage("mix"):
         mixed = mix(speech_canvas, background, span, spec.mix, sr)
-        mixture, limiter_gain_db = mixed.mixture, mixed.limiter_gain_db
+        mixture, limiter_gain_db, speech = mixed.mixture, mixed.limiter_gain_db, mixed.speech
         if spec.augment:  # augmentations change the level: bring it back to the target
             mixture = apply_augmentations(mixture, sr, spec.augment)
             gain_db, limiter_gain_db = output_level(mixture, spec.mix, sr)
-            mixture = (mixture * db_to_gain(gain_db + limiter_gain_db)).astype(np.float32)
+            gain = db_to_gain(gain_db + limiter_gain_db)
+            mixture = (mixture * gain).astype(np.float32)
+            # the speech stem is the speech through the same channel (room and augmentations)
+            speech = (apply_augmentations(speech, sr, spec.augment, skip_additive=True) * gain).astype(np.float32)
 
     with ctx.stage("encode"):
-        pcm = [to_pcm16(x) for x in (mixture, mixed.speech, mixed.background)]
+        pcm = [to_pcm16(x) for x in (mixture, speech)]
+        # background stem = mixture − speech stem, so the two stems sum to the mixture exactly;
+        # it holds whatever the channel added besides the speech (noise, codec error)
+        pcm.append(np.clip(pcm[0].astype(np.int32) - pcm[1], -32768, 32767).astype(np.int16))
         qc = measure_qc(spec, pcm[0] / 32768.0, mixed.achieved_snr_db, limiter_gain_db, rt60_measured)
         audio, speech_bytes, background_bytes = (encode(p, sr, spec.audio_format) for p in pcm)
     return Rendered(

@@ -36,14 +36,17 @@ def loop_to_length(source: np.ndarray, start: int, length: int, sample_rate: int
 
 
 def event_onset(anchor: str, position: float, event_len: int, lead_in: int, speech_len: int, total: int) -> int:
-    """Where an event starts: before, during or after the speech, ``position`` ∈ [0, 1] within."""
+    """Where an event starts: before, during or after the speech, ``position`` ∈ [0, 1] within.
+    An event longer than the room left to it starts earlier so that it ends with the clip,
+    never cut off by the end (only one longer than the whole clip is)."""
     regions = {
         "before": (0, lead_in),
         "during": (lead_in, lead_in + speech_len),
         "after": (lead_in + speech_len, total),
     }
     start, end = regions[anchor]
-    return int(start + position * max(0, min(end, total) - start - event_len))
+    onset = int(start + position * max(0, min(end, total) - start - event_len))
+    return max(0, min(onset, total - event_len))
 
 
 def place(canvas: np.ndarray, clip: np.ndarray, onset: int, gain: float = 1.0) -> None:
