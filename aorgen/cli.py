@@ -371,20 +371,30 @@ def _scripts(paths):
 @templates.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bank", "banks", multiple=True, type=click.Path(path_type=Path))
-def templates_lint(paths, banks):
+@click.option("--review", is_flag=True, help="Also require the review fields (harm_type, harmful_reading, twins).")
+def templates_lint(paths, banks, review):
     """Schema, scene tags, duplicates, lengths, rationale: errors as file:line, exit 2."""
     from aorgen.templates import lint
 
     known = set().union(*(b.scene_tags for b in _banks(banks)))
-    _report_problems(lint(_scripts(paths), known))
+    _report_problems(lint(_scripts(paths), known, review=review))
 
 
 @templates.command("stats")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def templates_stats(paths):
+    """Counts, form per label, harm types and the wording AUROC of the contrast set."""
+    from aorgen.content_stats import form_stats, harm_type_warnings, wording_auroc
     from aorgen.templates import stats
 
-    _print_counters(stats(_scripts(paths)))
+    scripts = _scripts(paths)
+    _print_counters(stats(scripts) | form_stats(scripts))
+    for warning in harm_type_warnings(scripts):
+        click.echo(f"warning: {warning}")
+    try:
+        click.echo(wording_auroc(scripts).line())
+    except ValueError as exc:
+        click.echo(f"wording AUROC: not computed ({exc})")
 
 
 # --- evaluation -----------------------------------------------------------------------

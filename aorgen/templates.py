@@ -191,8 +191,11 @@ def _tokens(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[a-z']+", text.lower()))
 
 
-def lint(scripts: list[LoadedScript], known_tags: set[str]) -> list[str]:
-    """Problems as 'file:line: id: field: message' lines (empty when the content is clean)."""
+def lint(scripts: list[LoadedScript], known_tags: set[str], *, review: bool = False) -> list[str]:
+    """Problems as 'file:line: id: field: message' lines (empty when the content is clean).
+    ``review`` adds the review fields' rules: a harm type on every harmful-sounding or harmful
+    script, a stated harmful reading on every pseudo-harmful one, a twin of the same category
+    for every contrast request, and no control rationale written twice."""
     problems = []
 
     def report(item: LoadedScript, field: str, message: str) -> None:
@@ -216,6 +219,8 @@ def lint(scripts: list[LoadedScript], known_tags: set[str]) -> list[str]:
                 report(item, "twin", f"no script with id '{script.twin}'")
             elif twin.label != "pseudo_harmful":
                 report(item, "twin", f"twin '{script.twin}' is not a pseudo_harmful script")
+    if review:
+        problems += _review_problems(scripts, ids)
     # near-duplicates: Jaccard overlap of normalised word sets, within a label
     by_label: dict[str, list[tuple[LoadedScript, frozenset[str]]]] = {}
     for item in scripts:
@@ -226,6 +231,32 @@ def lint(scripts: list[LoadedScript], known_tags: set[str]) -> list[str]:
             if overlap > NEAR_DUPLICATE_JACCARD:
                 kind = "duplicate" if ta == tb else f"near-duplicate (overlap {overlap:.2f})"
                 report(b, "text", f"{kind} of {a.script.id} ({a.file}:{a.line})")
+    return problems
+
+
+def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) -> list[str]:
+    problems = []
+    rationales: dict[str, LoadedScript] = {}
+    for item in scripts:
+        script, where = item.script, f"{item.file}:{item.line}: {item.script.id}"
+        if item.label == "benign_control":
+            if script.harm_type not in (None, "none"):
+                problems.append(f"{where}: harm_type: a benign control has harm type 'none'")
+            key = " ".join(script.rationale.lower().split())
+            if key in rationales:
+                problems.append(f"{where}: rationale: the same as {rationales[key].script.id}'s; say what this script asks")
+            rationales.setdefault(key, item)
+            continue
+        if script.harm_type in (None, "none"):
+            problems.append(f"{where}: harm_type: required ({', '.join(t for t in HARM_TYPES if t != 'none')})")
+        if item.label == "pseudo_harmful" and not (script.harmful_reading or "").strip():
+            problems.append(f"{where}: harmful_reading: required (what the words sound like heard alone)")
+        if item.label == "harmful_contrast":
+            twin = ids.get(script.twin or "")
+            if script.twin is None:
+                problems.append(f"{where}: twin: required (the pseudo_harmful script this request mirrors)")
+            elif twin is not None and twin.category != item.category:
+                problems.append(f"{where}: twin: '{script.twin}' is in another category ({twin.category})")
     return problems
 
 
