@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from aorgen.licenses import voice_license
 from aorgen.soundbank import SPDX_TERMS
 from aorgen.spec import SampleSpec, SourceRef
 from aorgen.voices import Voice
@@ -33,13 +34,6 @@ VOICE_TERMS = {
     "LGPL-2.1-only": (True, True),
     "CC-BY-NC-ND-4.0": (False, True),
     "LicenseRef-Coqui-CPML": (False, False),  # XTTS v2: Coqui Public Model Licence, non-commercial
-}
-# Engines whose voices have no licence of their own in the catalogue: (licence, note).
-ENGINE_LICENSES = {
-    "espeak": ("GPL-3.0-or-later", "espeak-ng program and voice data (the GPL does not reach the "
-                                   "speech it outputs; listed for completeness)"),
-    "piper": ("LicenseRef-unclear", "Piper voice: the training data's licence is unclear (see the voice's card)"),
-    "coqui": ("LicenseRef-per-model", "see the Coqui model's own licence (XTTS v2: CPML, non-commercial)"),
 }
 OUTPUT_FREE = {"GPL-3.0-or-later"}  # licences of programs whose output they do not cover
 
@@ -78,12 +72,8 @@ def voice_licenses(specs: list[SampleSpec], voices: Iterable[Voice] = ()) -> dic
     uses = Counter(f"{s.speech.engine}:{s.speech.voice_id}" for s in specs)
     out = {}
     for key, count in sorted(uses.items()):
-        voice = catalogue.get(key)
-        if voice is not None and getattr(voice, "license", ""):
-            out[key] = (voice.license, getattr(voice, "license_note", ""), count)
-        else:
-            license, note = ENGINE_LICENSES.get(key.split(":", 1)[0], ("LicenseRef-unknown", "not recorded"))
-            out[key] = (license, note, count)
+        voice = catalogue.get(key) or Voice(engine=key.split(":", 1)[0], id=key.split(":", 1)[1])
+        out[key] = (*voice_license(voice), count)
     return out
 
 

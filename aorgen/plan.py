@@ -17,7 +17,7 @@ import numpy as np
 
 from aorgen.augment import check_step, draw_params
 from aorgen.errors import AorgenError
-from aorgen.licenses import allowed
+from aorgen.licenses import allowed, voice_license
 from aorgen.recipe import Recipe
 from aorgen.room import draw_room_pool
 from aorgen.soundbank import Bank, Clip, load_bank
@@ -99,7 +99,11 @@ def load_voices(recipe: Recipe) -> list[Voice]:
     chosen: list[Voice] = []
     for wanted in recipe.voices.select:
         catalogue = get_engine(wanted.engine).voices()
-        chosen.extend(select_voices(catalogue, wanted, file=str(recipe.source)))
+        chosen.extend(v for v in select_voices(catalogue, wanted, file=str(recipe.source))
+                      if allowed(voice_license(v)[0], recipe.licenses, recipe.exclude_licenses))
+    if not chosen:
+        raise AorgenError("the recipe's licence filter leaves no voice", file=str(recipe.source),
+                          field="licenses")
     return list(dict.fromkeys(chosen))
 
 
@@ -115,7 +119,9 @@ def plan(recipe: Recipe) -> Plan:
     for item in scripts:
         missing = [t for t in item.script.scene_tags if t not in scenes.tags]
         if missing:
-            raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank",
+            filtered = recipe.licenses is not None or recipe.exclude_licenses
+            raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank"
+                              + (" clip that the recipe's licence filter allows" if filtered else ""),
                               file=f"{item.file}:{item.line}", item=item.script.id, field="scene_tags")
     for index, step in enumerate(recipe.augment):
         check_step(step.name, step.params, recipe.sample_rate, file=str(recipe.source), index=index)

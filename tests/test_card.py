@@ -11,6 +11,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from aorgen.build import build
 from aorgen.card import dataset_license
+from aorgen.errors import AorgenError
 from aorgen.cli import main
 from aorgen.recipe import load_recipe
 
@@ -107,3 +108,22 @@ def test_publish_gated_sets_the_repo_gated(dataset, monkeypatch):
     publish(dataset, "org/mini", gated="auto", token="hf_x")
     assert [c[0] for c in calls] == ["create", "settings", "upload"]
     assert calls[1][1] == {"repo_type": "dataset", "gated": "auto"}
+
+
+def test_recipe_licence_filter_applies_to_voices_and_groups():
+    from aorgen.licenses import allowed
+    from aorgen.plan import load_voices
+
+    assert allowed("LGPL-2.1-or-later", exclude=["copyleft"]) is False
+    assert allowed("CC-BY-SA-4.0", exclude=["share-alike"]) is False
+    assert allowed("CC-BY-NC-ND-4.0", exclude=["non-commercial"]) is False
+    assert allowed("CC0-1.0", exclude=["share-alike", "non-commercial"]) is True
+    assert allowed("cc0-1.0", allow=["CC0-1.0"]) and not allowed("MIT", allow=["CC0-1.0"])
+    recipe = load_recipe()
+    every = load_voices(recipe)
+    recipe.exclude_licenses = ["copyleft"]
+    kept = load_voices(recipe)
+    assert {v.engine for v in every} - {v.engine for v in kept} == {"rhvoice"}
+    recipe.exclude_licenses, recipe.licenses = [], ["CC0-1.0"]
+    with pytest.raises(AorgenError, match="licence filter leaves no voice"):
+        load_voices(recipe)
