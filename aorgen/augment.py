@@ -44,6 +44,8 @@ def _codec(p: dict):
 
     bits = int(round(p["bit_depth"]))
     rate = int(round(p["sample_rate_hz"]))
+    if not 2 <= bits <= 16:
+        raise ValueError(f"bit_depth must be between 2 and 16, got {p['bit_depth']}")
     aliasing = am.Aliasing(min_sample_rate=rate, max_sample_rate=rate, p=1.0)
 
     def transform(samples: np.ndarray, sample_rate: int) -> np.ndarray:

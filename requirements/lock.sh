@@ -27,6 +27,7 @@ sed -i 's#file://[^ ]*/\(aorgen\)#\1#' test.lock
 grep -v -E '^(transformers|tokenizers)==' test.lock | grep -v '^ *--hash' | grep -E '^[a-zA-Z0-9]' \
   | sed 's/ *\\$//' > "$tools/constraints.txt"
 compile --constraint "$tools/constraints.txt" --output-file coqui-overlay.lock coqui-overlay.in
+sed -i "s|-c $tools/constraints.txt|-c test.lock (less transformers, tokenizers)|" coqui-overlay.lock
 
 for req in "${NO_DEPS[@]}"; do
   "$tools/venv/bin/pip" download -q --no-deps --only-binary=:all: -d "$tools/$req" "$req" \

@@ -480,7 +480,7 @@ def test_failure_while_rendering_leaves_no_staging(mini, monkeypatch):
 
 
 @pytest.mark.parametrize("step, needle", [
-    ({"name": "codec", "params": {"bit_depth": 0}}, "min_bit_depth"),
+    ({"name": "codec", "params": {"bit_depth": 0}}, "bit_depth must be between 2 and 16"),
     ({"name": "codec", "params": {"sample_rate_hz": {"low": -1, "high": 8000}}}, "min_sample_rate"),
     ({"name": "gain", "params": {"gain_db": 1e6}}, "params"),
     ({"name": "gain", "params": {"gain_db": "loud"}}, "params.gain_db"),
