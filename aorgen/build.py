@@ -330,7 +330,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
             _drill(f"after-shard-{written}")
         stage_wall["render"] = time.perf_counter() - render_start
         write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
-                       [s for _, specs in shards for s in specs], render_fingerprint, summary.dropped,
+                       [s for _, specs in shards for s in specs], render_fingerprint, [*summary.dropped, *the_plan.excluded],
                        voices=the_plan.voices)
         _drill("finalise")
         finalise_folder(staging, final, overwrite)
@@ -353,8 +353,9 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
                   tables=tables(stats), plots=write_plots(stats, folder),
                   generation=generation_facts(recipe.model_dump(mode="json"), specs, bank_files))
     if dropped:
-        readme += ("\n## Dropped by the intelligibility gate\n\nWhisper could not hear these clips as "
-                   "written after every attempt:\n\n" + "".join(f"- `{i}`: {why}\n" for i, why in dropped))
+        readme += ("\n## Left out of this build\n\nClips the intelligibility gate dropped (Whisper could not "
+                   "hear them as written after every attempt) and scripts the recipe's licence filter left "
+                   "without a scene recording:\n\n" + "".join(f"- `{i}`: {why}\n" for i, why in dropped))
     files = {
         "README.md": readme,
         "ATTRIBUTION.md": attribution(specs, terms),

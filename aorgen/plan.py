@@ -11,7 +11,7 @@ import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,8 @@ class Plan:
     voices: list[Voice]
     # (spec, attempt) -> the spec drawn again from that attempt's seed (the intelligibility gate)
     redraw: Callable[[SampleSpec, int], SampleSpec] | None = None
+    # (script id, reason) of scripts the recipe's licence filter left without a scene recording
+    excluded: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _ref(bank: Bank, clip: Clip) -> SourceRef:
@@ -116,13 +118,23 @@ def plan(recipe: Recipe) -> Plan:
             raise AorgenError(f"two banks are named '{bank.name}' ({named[bank.name].file} and {bank.file})",
                               file=str(recipe.source), field="sound_banks")
     scenes = _Scenes(banks, recipe.licenses, recipe.exclude_licenses)
+    unfiltered = _Scenes(banks, None, None) if recipe.licenses is not None or recipe.exclude_licenses else scenes
+    excluded = []
     for item in scripts:
-        missing = [t for t in item.script.scene_tags if t not in scenes.tags]
+        missing = [t for t in item.script.scene_tags if t not in unfiltered.tags]
         if missing:
-            filtered = recipe.licenses is not None or recipe.exclude_licenses
-            raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank"
-                              + (" clip that the recipe's licence filter allows" if filtered else ""),
+            raise AorgenError(f"scene tag '{missing[0]}' is in no sound bank",
                               file=f"{item.file}:{item.line}", item=item.script.id, field="scene_tags")
+        tags = item.script.scene_tags
+        recorded = any(unfiltered.beds[t] for t in tags)
+        if scenes is not unfiltered and (
+                (recorded and not any(scenes.beds[t] for t in tags))
+                or not any(scenes.beds[t] or scenes.textures[t] for t in tags)):
+            # the scene exists, but only in recordings the licence filter leaves out
+            excluded.append((item.script.id, f"no recording of {', '.join(tags)} passes the licence filter"))
+    if excluded:
+        dropped = {sid for sid, _ in excluded}
+        scripts = [s for s in scripts if s.script.id not in dropped]
     for index, step in enumerate(recipe.augment):
         check_step(step.name, step.params, recipe.sample_rate, file=str(recipe.source), index=index)
     voices = load_voices(recipe)
@@ -151,7 +163,7 @@ def plan(recipe: Recipe) -> Plan:
         k, order = slots[spec.id]
         return _sample(recipe, k, order, groups, rooms, scenes, attempt)
 
-    return Plan(recipe, specs, banks, rooms, voices, redraw)
+    return Plan(recipe, specs, banks, rooms, voices, redraw, excluded)
 
 
 def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:

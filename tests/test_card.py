@@ -127,3 +127,18 @@ def test_recipe_licence_filter_applies_to_voices_and_groups():
     recipe.exclude_licenses, recipe.licenses = [], ["CC0-1.0"]
     with pytest.raises(AorgenError, match="licence filter leaves no voice"):
         load_voices(recipe)
+
+
+def test_a_permissive_build_is_one_recipe_line_away():
+    from aorgen.card import dataset_license, input_licenses
+    from aorgen.plan import plan
+
+    recipe = load_recipe()
+    recipe.samples_per_category = {"pseudo_harmful": 40, "harmful_contrast": 10, "benign_control": 10}
+    recipe.exclude_licenses = ["share-alike"]
+    the_plan = plan(recipe)
+    assert the_plan.excluded and all("licence filter" in why for _, why in the_plan.excluded)
+    left_out = {sid for sid, _ in the_plan.excluded}
+    assert not left_out & {s.script_id for s in the_plan.specs}
+    terms = dataset_license(input_licenses(the_plan.specs, the_plan.voices))
+    assert not terms.share_alike and terms.commercial_ok and terms.license in ("cc0-1.0", "cc-by-4.0")
