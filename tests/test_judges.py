@@ -268,3 +268,16 @@ def test_ensemble_agreement_is_written_and_reported(tiny_causal_lm, tmp_path):
     assert stats == s.agreement and stats["n_compared"] + stats["n_llm_error"] == 3
     build_report(run, tmp_path / "report", judge="ensemble", n_boot=50)
     assert "Judge agreement: rules vs LLM" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_rule_judge_on_the_hand_written_development_set(rules):
+    import json
+
+    import aorgen.evaluate.judges as judges
+
+    path = Path(judges.__file__).parent / "data" / "dev_responses.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) >= 120 and {r["label"] for r in rows} == {FULL_COMPLIANCE, FULL_REFUSAL, PARTIAL_REFUSAL}
+    pred = [rules.label(r["response"]).label for r in rows]
+    result = agreement([r["label"] for r in rows], pred)
+    assert result.binary_accuracy >= 0.95  # 0.977 for rules v2 (v1: 0.892)
