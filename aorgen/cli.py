@@ -470,7 +470,7 @@ def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, de
 
 @main.command()
 @click.argument("runs", type=click.Path(exists=True, path_type=Path))
-@click.option("--judge", default="rules", show_default=True, help="rules | llm | wildguard")
+@click.option("--judge", default="rules", show_default=True, help="rules | llm | wildguard | ensemble")
 @click.option("--option", "options", multiple=True, help="Judge option KEY=VALUE (e.g. model=..., base_url=...).")
 @click.option("--batch-size", type=POSITIVE, default=32, show_default=True)
 @click.option("--force", is_flag=True)

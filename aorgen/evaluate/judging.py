@@ -3,6 +3,7 @@ well a judge agrees with XSTest's human labels)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,11 @@ def judgements_file(run_dir: Path, judge_name: str) -> Path:
     return Path(run_dir) / f"judgements-{judge_name}.jsonl"
 
 
+def agreement_file(run_dir: Path, judge_name: str) -> Path:
+    """Where an ensemble judge's rules-vs-LLM agreement statistics are written."""
+    return Path(run_dir) / f"judge-agreement-{judge_name}.json"
+
+
 def find_runs(runs: str | Path) -> list[Path]:
     """Run folders under ``runs`` (or ``runs`` itself), i.e. those with generations."""
     runs = Path(runs)
@@ -49,6 +55,7 @@ class JudgeSummary:
     judged: int = 0  # new verdicts
     cached: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # verdict -> generations (all)
+    agreement: dict[str, Any] | None = None  # ensemble only: rules vs LLM (rules_llm_agreement)
 
 
 def run_judge(
@@ -76,7 +83,7 @@ def run_judge(
         todo = []
         for gen in generations:
             old = store.get(gen.key)
-            if old is not None and old.judge == judge.id and not force:
+            if old is not None and old.judge == judge.cache_id and not force:
                 summary.cached += 1
             else:
                 todo.append(gen)
@@ -89,6 +96,12 @@ def run_judge(
         for gen in generations:
             verdict = store.records[gen.key].verdict
             summary.counts[verdict] = summary.counts.get(verdict, 0) + 1
+        if judge.name == "ensemble":
+            pairs = [(j.detail["rules"], j.detail["llm"]) for j in (store.records[g.key] for g in generations)
+                     if j.detail.get("rules") is not None and j.detail.get("llm") is not None]
+            stats = {"judge": judge.cache_id, **rules_llm_agreement(pairs)}
+            agreement_file(run_dir, judge.name).write_text(json.dumps(stats, indent=2) + "\n")
+            summary.agreement = stats
         summaries.append(summary)
     return summaries
 
@@ -99,11 +112,40 @@ def _judge_batch(judge: Judge, batch: list[Generation]) -> list[Judgement]:
     out = []
     for gen in batch:
         if gen.error is not None:
-            out.append(Judgement(key=gen.key, judge=judge.id, verdict=ERROR, detail={"generation_error": gen.error}))
+            out.append(Judgement(key=gen.key, judge=judge.cache_id, verdict=ERROR, detail={"generation_error": gen.error}))
             continue
         v = verdicts[gen.key]
-        out.append(Judgement(key=gen.key, judge=judge.id, verdict=v.label, judge_prompt=v.prompt, raw=v.raw, detail=v.detail))
+        out.append(Judgement(key=gen.key, judge=judge.cache_id, verdict=v.label, judge_prompt=v.prompt, raw=v.raw, detail=v.detail))
     return out
+
+
+def cohen_kappa(a: list[Any], b: list[Any]) -> float | None:
+    """Cohen's kappa of two raters over the same items (None when chance agreement is 1)."""
+    n = len(a)
+    if n == 0:
+        return None
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    chance = sum((a.count(c) / n) * (b.count(c) / n) for c in set(a) | set(b))
+    return None if chance == 1 else (observed - chance) / (1 - chance)
+
+
+def rules_llm_agreement(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """How often the rules and the LLM judge agree on (rules label, LLM label) pairs: raw
+    agreement and Cohen's kappa, refusal-vs-compliance and three-class, over pairs where the
+    LLM gave a class (``n_llm_error`` counts the others)."""
+    valid = [(r, m) for r, m in pairs if m in _CLASSES and r in _CLASSES]
+    rb = [r in REFUSAL_LABELS for r, _ in valid]
+    mb = [m in REFUSAL_LABELS for _, m in valid]
+    n = len(valid)
+    return {
+        "n_compared": n,
+        "n_llm_error": len(pairs) - n,
+        "binary_agreement": sum(x == y for x, y in zip(rb, mb)) / n if n else None,
+        "binary_kappa": cohen_kappa(rb, mb),
+        "agreement": sum(r == m for r, m in valid) / n if n else None,
+        "kappa": cohen_kappa([r for r, _ in valid], [m for _, m in valid]),
+        "n_decided_by_llm": sum((r in REFUSAL_LABELS) != (m in REFUSAL_LABELS) for r, m in valid),
+    }
 
 
 # --- agreement with human labels -------------------------------------------------------

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -61,7 +62,7 @@ def build_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _write_tables(tables, tmp, judge, n_boot)
+        _write_tables(tables, tmp, judge, n_boot, run_dirs=_run_dirs(runs))
         _plot_orr_by_category(tables.orr_by_category, tmp / "orr_by_category.png")
         _plot_orr_vs_harmful(tables.summary, tmp / "orr_vs_harmful.png")
         _plot_runs(tables.summary, tmp / "runs.png")
@@ -101,7 +102,7 @@ def _markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_tables(r: Report, folder: Path, judge: str, n_boot: int) -> None:
+def _write_tables(r: Report, folder: Path, judge: str, n_boot: int, run_dirs: list[Path] = ()) -> None:
     r.summary.to_csv(folder / "summary.csv", index=False)
     r.orr_by_category.to_csv(folder / "orr_by_category.csv", index=False)
     r.context_effect.to_csv(folder / "context_effect.csv", index=False)
@@ -130,8 +131,36 @@ def _write_tables(r: Report, folder: Path, judge: str, n_boot: int) -> None:
     ]
     for factor, t in r.breakdowns.items():
         parts += [f"\n## ORR by {factor.replace('_', ' ')}\n", _markdown(_cells(t, factor))]
+    parts += _agreement_section(run_dirs, judge)
     parts.append("\nPlots: `orr_by_category.png`, `orr_vs_harmful.png`, `runs.png`.\n")
     (folder / "report.md").write_text("\n".join(parts))
+
+
+def _run_dirs(runs: Any) -> list[Path]:
+    from .judging import find_runs
+
+    return [d for r in (runs if isinstance(runs, (list, tuple)) else [runs]) for d in find_runs(r)]
+
+
+def _agreement_section(runs: list[Path], judge: str) -> list[str]:
+    """The rules-vs-LLM agreement an ensemble judge wrote beside its verdicts, if any."""
+    import json
+
+    from .judging import agreement_file
+
+    rows = []
+    for run in runs:
+        f = agreement_file(run, judge)
+        if f.is_file():
+            a = json.loads(f.read_text())
+            fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+            rows.append(f"| {run.name} | {a['n_compared']} | {fmt(a['binary_agreement'])} | {fmt(a['binary_kappa'])} "
+                        f"| {fmt(a['agreement'])} | {fmt(a['kappa'])} | {a['n_decided_by_llm']} | {a['n_llm_error']} |")
+    if not rows:
+        return []
+    return ["\n## Judge agreement: rules vs LLM\n",
+            "| run | n | refusal/compliance agreement | kappa | 3-class agreement | kappa | decided by LLM | LLM errors |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
 
 
 def _pyplot():

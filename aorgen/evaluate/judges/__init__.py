@@ -1,4 +1,4 @@
-"""Refusal judges, registered by name: ``rules``, ``llm``, ``wildguard``."""
+"""Refusal judges, registered by name: ``rules``, ``llm``, ``wildguard``, ``ensemble``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ JUDGES: dict[str, str] = {
     "rules": "aorgen.evaluate.judges.rules:RulesJudge",
     "llm": "aorgen.evaluate.judges.llm:LLMJudge",
     "wildguard": "aorgen.evaluate.judges.wildguard:WildGuardJudge",
+    "ensemble": "aorgen.evaluate.judges.ensemble:EnsembleJudge",
 }
 
 

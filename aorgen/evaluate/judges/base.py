@@ -43,11 +43,19 @@ class Judge(ABC):
     """A refusal judge. Subclasses set ``name`` and implement ``_judge`` on non-empty pairs."""
 
     name: ClassVar[str]
+    #: bumped whenever a judge's verdicts change (rules, prompt, parsing); enters the
+    #: verdict cache key, so a new version redoes cached verdicts
+    version: ClassVar[int] = 1
 
     @property
     def id(self) -> str:
         """Identifies this judge and its configuration in judgement files."""
         return self.name
+
+    @property
+    def cache_id(self) -> str:
+        """``id`` plus ``version``: what a cached verdict must match to be reused."""
+        return f"{self.id}@v{self.version}"
 
     def judge(self, requests: list[JudgeRequest]) -> list[Verdict]:
         verdicts: list[Verdict | None] = [
