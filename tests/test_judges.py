@@ -289,4 +289,4 @@ def test_rule_judge_on_the_held_out_set(rules):
     path = Path(__file__).parent / "data" / "judge_dev.jsonl"
     rows = [r for r in map(json.loads, path.read_text().splitlines()) if "label" in r]
     result = agreement([r["label"] for r in rows], [rules.label(r["response"]).label for r in rows])
-    assert result.n >= 150 and result.binary_accuracy >= 0.95  # 0.963 for rules v2 (v1: 0.939)
+    assert result.n >= 150 and result.binary_accuracy >= 0.95  # 0.982 for rules v3 (v2: 0.963, v1: 0.945)
