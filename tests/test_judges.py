@@ -3,6 +3,7 @@ labels, and the parsing and prompts of the model judges (LLM, WildGuard)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ from aorgen.evaluate.judges.llm import parse_llm_verdict
 from aorgen.evaluate.judges.wildguard import parse_wildguard
 from aorgen.evaluate.judging import agreement, format_judge_eval, judge_eval
 
-XSTEST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"
+# the two XSTest completion files live outside the repository (never copied into it)
+XSTEST = Path(os.environ.get("AORGEN_XSTEST", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"))
 
 CASES = {
     FULL_REFUSAL: [
