@@ -3,6 +3,7 @@ labels, and the parsing and prompts of the model judges (LLM, WildGuard)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ from aorgen.evaluate.judges.llm import parse_llm_verdict
 from aorgen.evaluate.judges.wildguard import parse_wildguard
 from aorgen.evaluate.judging import agreement, format_judge_eval, judge_eval
 
-XSTEST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"
+# the two XSTest completion files live outside the repository (never copied into it)
+XSTEST = Path(os.environ.get("AORGEN_XSTEST", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"))
 
 CASES = {
     FULL_REFUSAL: [
@@ -289,4 +291,4 @@ def test_rule_judge_on_the_held_out_set(rules):
     path = Path(__file__).parent / "data" / "judge_dev.jsonl"
     rows = [r for r in map(json.loads, path.read_text().splitlines()) if "label" in r]
     result = agreement([r["label"] for r in rows], [rules.label(r["response"]).label for r in rows])
-    assert result.n >= 150 and result.binary_accuracy >= 0.95  # 0.963 for rules v2 (v1: 0.939)
+    assert result.n >= 150 and result.binary_accuracy >= 0.95  # 0.982 for rules v3 (v2: 0.963, v1: 0.945)
