@@ -35,7 +35,7 @@ def _wav(seconds: float, freq: float, noise: float, seed: int, sr: int = 22050) 
     return {"bytes": buf.getvalue(), "path": None}
 
 
-def make_dataset(folder: Path, *, with_speech: bool = True) -> Path:
+def make_dataset(folder: Path, *, with_speech: bool = True, seed: int = 0) -> Path:
     """A dataset folder in the aorgen schema: data/<label>/test-00000-of-00001.parquet + card."""
     from datasets import Audio, Dataset
 
@@ -44,7 +44,7 @@ def make_dataset(folder: Path, *, with_speech: bool = True) -> Path:
         for i in range(ROWS_PER_LABEL):
             row = {
                 "id": f"{label[:2]}-{i}",
-                "audio": _wav(0.4 + 0.2 * i, 200 + 100 * li, 0.1, seed=10 * li + i),
+                "audio": _wav(0.4 + 0.2 * i, 200 + 100 * li, 0.1, seed=10 * li + i + 1000 * seed),
                 "category": ("games_sports", "work_trades", "home_everyday")[i],
                 "label": label,
                 "script_id": f"{label[:2]}-{i:03d}",

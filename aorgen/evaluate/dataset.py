@@ -122,8 +122,8 @@ def stratified_sample(
     labels: Sequence[str] | None = None, seed: int = 0,
 ) -> list[int]:
     """Row indices: per label (only ``labels`` if given), at most ``limit`` rows drawn
-    stratified by category (round robin over the categories, each shuffled with a seeded
-    RNG), returned in dataset order."""
+    stratified by category (round robin over the categories in a seeded random order, the
+    rows of each shuffled with the same RNG), returned in dataset order."""
     rng = np.random.default_rng(seed)
     strata: dict[str, dict[str, list[int]]] = {}
     for i, (label, category) in enumerate(zip(row_labels, categories, strict=True)):
@@ -131,7 +131,8 @@ def stratified_sample(
             strata.setdefault(label, {}).setdefault(category, []).append(i)
     keep: list[int] = []
     for label in sorted(strata):
-        pools = [list(rng.permutation(strata[label][c])) for c in sorted(strata[label])]
+        cats = sorted(strata[label])
+        pools = [list(rng.permutation(strata[label][cats[k]])) for k in rng.permutation(len(cats))]
         quota = sum(map(len, pools)) if limit is None else limit
         picked: list[int] = []
         while len(picked) < quota and any(pools):

@@ -13,10 +13,12 @@ def run_mitigated_eval(dataset: str | Path, model: str, *, steer: str | Path | N
                        lora: str | Path | None = None, name: str | None = None,
                        adapter: str | None = None, revision: str | None = None, dtype: str = "auto",
                        device_map: str | None = None, trust_remote_code: bool = False,
-                       **eval_kwargs: Any):
+                       adapter_options: dict[str, Any] | None = None, **eval_kwargs: Any):
     """``run_eval`` with the model loaded once, the LoRA merged in and the steering hooks
     active for the whole run. The run is named after the mitigation (evaluation caches
-    generations per run folder, so a mitigated run never reuses unmitigated answers)."""
+    generations per run folder, so a mitigated run never reuses unmitigated answers); the
+    LoRA and steering-vector hashes, coefficient and mode enter its configuration.
+    ``adapter_options`` (``--option``) go to the model adapter as without a mitigation."""
     from aorgen.evaluate.fingerprint import lora_info, steering_info
     from aorgen.evaluate.models import get_adapter
     from aorgen.evaluate.run import run_eval, run_name
