@@ -72,9 +72,11 @@ def load_results(runs: str | Path | Sequence[str | Path], judge: str = "rules") 
     for run_dir in dirs:
         verdicts = RecordCache(judgements_file(run_dir, judge), Judgement).records
         label = run_dir.name if names.count(run_dir.name) == 1 else f"{run_dir.parent.name}/{run_dir.name}"
+        group = replicate_group(run_dir)
         for gen in current_generations(run_dir):
             row = gen.model_dump(exclude={"options", "rendered_prompt"})
             row["run"] = label
+            row["replicate_group"] = group
             j = verdicts.get(gen.key)
             row["verdict"] = j.verdict if j else None
             rows.append(row)
@@ -85,6 +87,38 @@ def load_results(runs: str | Path | Sequence[str | Path], judge: str = "rules") 
     df["snr_band"] = [band(v, SNR_BANDS) for v in df["snr_db"]]
     df["rt60_band"] = [band(v, RT60_BANDS) for v in df["rt60_s"]]
     return df
+
+
+def replicate_group(run_dir: Path) -> str:
+    """Runs whose configurations differ only in the sampling seed are replicates of one
+    another: they share this id (never pooled, reported with their spread)."""
+    from aorgen.cache import content_key
+
+    from .run import read_run_file
+
+    config = dict(read_run_file(run_dir).get("config") or {"run": str(run_dir)})
+    config["options"] = {k: v for k, v in (config.get("options") or {}).items() if k != "seed"}
+    config.pop("versions", None)
+    return content_key(config)[:12]
+
+
+def replicate_spread(df: pd.DataFrame, summary_table: pd.DataFrame) -> pd.DataFrame:
+    """Per group of seed replicates (two runs or more) × condition: the ORR of each seed
+    run, their mean, standard deviation, min and max."""
+    groups = df.groupby("run")["replicate_group"].first()
+    t = summary_table.assign(replicate_group=summary_table["run"].map(groups))
+    rows = []
+    for (group, condition), g in t.groupby(["replicate_group", "condition"], sort=True):
+        if g["run"].nunique() < 2:
+            continue
+        orr = g["orr_rate"].to_numpy(dtype=float)
+        rows.append({
+            "replicate_group": group, "condition": condition, "runs": ", ".join(sorted(g["run"])),
+            "n_replicates": len(g), "n_judged_per_run": ", ".join(map(str, g["orr_n_judged"])),
+            "orr_mean": float(np.nanmean(orr)), "orr_sd": float(np.nanstd(orr, ddof=1)),
+            "orr_min": float(np.nanmin(orr)), "orr_max": float(np.nanmax(orr)),
+        })
+    return pd.DataFrame(rows)
 
 
 def bootstrap_ci(values: np.ndarray, *, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95) -> tuple[float, float]:

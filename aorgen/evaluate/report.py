@@ -37,6 +37,7 @@ class Report:
     orr_by_category: pd.DataFrame
     context_effect: pd.DataFrame
     breakdowns: dict[str, pd.DataFrame]
+    replicates: pd.DataFrame | None = None
 
 
 def build_report(
@@ -58,6 +59,7 @@ def build_report(
         context_effect=metrics.context_effect(df, n_boot=n_boot, seed=seed),
         breakdowns={f: metrics.breakdown(df, f, n_boot=n_boot, seed=seed) for f in metrics.BREAKDOWNS},
     )
+    tables.replicates = metrics.replicate_spread(df, tables.summary)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -132,6 +134,9 @@ def _write_tables(r: Report, folder: Path, judge: str, n_boot: int) -> None:
     ]
     for factor, t in r.breakdowns.items():
         parts += [f"\n## ORR by {factor.replace('_', ' ')}\n", _markdown(_cells(t, factor))]
+    if r.replicates is not None and not r.replicates.empty:
+        r.replicates.to_csv(folder / "replicates.csv", index=False)
+        parts += ["\n## Seed replicates (runs differing only in --seed; never pooled)\n", _markdown(r.replicates)]
     parts.append("\nPlots: `orr_by_category.png`, `orr_vs_harmful.png`, `runs.png`.\n")
     (folder / "report.md").write_text("\n".join(parts))
 
@@ -157,6 +162,7 @@ def _write_results(r: Report, df: pd.DataFrame, runs, folder: Path, judge: str, 
         "runs": {str(d): read_run_file(d) for d in run_dirs(runs)},
         "summary": records(r.summary), "orr_by_category": records(r.orr_by_category),
         "context_effect": records(r.context_effect),
+        "replicates": records(r.replicates) if r.replicates is not None else [],
     }
     (folder / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     cols = ["run", "id", "label", "category", "script_id", "condition", "prompt", "response", "error", "verdict"]
