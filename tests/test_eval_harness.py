@@ -60,3 +60,35 @@ def test_shard_and_merge_from_the_cli(setup):
     assert f"{3 * ROWS_PER_LABEL} generations merged" in _cli("eval-merge", tmp / "dp" / "r")
     result = CliRunner().invoke(main, [str(a) for a in [*args, "--shard", "2/2"]])
     assert result.exit_code == 2 and "--shard" in result.output
+
+
+def test_openai_concurrency_follows_batch_size(setup, monkeypatch):
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from test_eval_models import FakeEndpoint
+
+    import aorgen.evaluate.run as run_module
+
+    dataset, _, tmp = setup
+    made = []
+    real = run_module.get_adapter
+
+    def spy(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(run_module, "get_adapter", spy)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        out = _cli("eval", "--dataset", dataset, "--model", "served-model", "--adapter", "openai", "--option",
+                   f"base_url={base_url}", "--batch-size", "3", "--out", tmp / "api", "--condition", "text")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert f"text: {3 * ROWS_PER_LABEL} generated" in out
+    assert made[0].concurrency == 3
+    run = json.loads((tmp / "api" / "served-model" / "run.json").read_text())
+    assert run["adapter"] == "openai" and run["resolved_revision"] is None
