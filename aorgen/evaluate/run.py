@@ -213,8 +213,11 @@ def _check_run_file(run_dir: Path, config: dict[str, Any], chash: str) -> None:
         return
     if old.get("config_hash") == chash:
         return
+    if "config_hash" not in old:
+        raise AorgenError("this run folder was written without a configuration record (an older aorgen): "
+                          "evaluate into another --name", file=run_dir / RUN_FILE, field="config")
     before = old.get("config", {})
-    changed = [k for k in CONFIG_FIELDS if before.get(k) != config.get(k)] or ["(no configuration recorded)"]
+    changed = [k for k in CONFIG_FIELDS if before.get(k) != config.get(k)] or ["configuration hash"]
     raise AorgenError(
         f"this run folder holds another configuration (differs in: {', '.join(changed)}); "
         "one run folder is one configuration: choose another --name",
