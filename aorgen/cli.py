@@ -440,15 +440,26 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
 @click.option("--coefficient", type=Finite(), help="Steering coefficient (default: the vector's).")
 @click.option("--lora", type=click.Path(exists=True, path_type=Path), help="LoRA adapter folder to merge in.")
 @click.option("--force", is_flag=True, help="Recompute cached generations.")
+@click.option("--system", help="System prompt.")
+@click.option("--temperature", type=Finite(), help="Sampling temperature (with --sample).")
+@click.option("--top-p", type=Finite(), help="Nucleus sampling top-p (with --sample).")
+@click.option("--shard", help="i/N: evaluate every N-th sample from i into RUN/shards/ (join: aorgen eval-merge).")
 def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, device_map, trust_remote_code,
-             batch_size, max_new_tokens, sample, seed, split, limit, options, steer, coefficient, lora, force):
-    """Run a model on the benchmark under matched conditions (resumable)."""
+             batch_size, max_new_tokens, sample, seed, split, limit, options, steer, coefficient, lora, force,
+             system, temperature, top_p, shard):
+    """Run a model on the benchmark under matched conditions (resumable; one run folder is
+    one configuration; --limit is a stratified random sample by label and category)."""
     from aorgen.evaluate.records import GenerationOptions
 
+    adapter_options = _options(options, "--option")
+    if adapter == "openai" or "base_url" in adapter_options:
+        adapter_options.setdefault("concurrency", batch_size)
     kwargs = dict(
         conditions=[c.strip() for c in conditions.split(",") if c.strip()], out=out, batch_size=batch_size,
-        generation=GenerationOptions(max_new_tokens=max_new_tokens, do_sample=sample, seed=seed),
-        split=split, limit=limit, force=force,
+        generation=GenerationOptions(max_new_tokens=max_new_tokens, do_sample=sample, seed=seed,
+                                     temperature=temperature, top_p=top_p),
+        split=split, limit=limit, force=force, system=system, shard=_shard(shard),
+        adapter_options=adapter_options,
     )
     if steer or lora:
         from aorgen.mitigate.apply import run_mitigated_eval
@@ -460,12 +471,29 @@ def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, de
         from aorgen.evaluate.run import run_eval
 
         summary = run_eval(dataset, model, name=name, adapter=adapter, revision=revision, dtype=dtype,
-                           device_map=device_map, trust_remote_code=trust_remote_code,
-                           adapter_options=_options(options, "--option"), **kwargs)
+                           device_map=device_map, trust_remote_code=trust_remote_code, **kwargs)
     for cond in summary.generated.keys() | summary.cached.keys():
         click.echo(f"{cond}: {summary.generated.get(cond, 0)} generated, {summary.cached.get(cond, 0)} cached, "
                    f"{summary.errors.get(cond, 0)} errors")
     click.echo(f"-> {summary.run_dir}")
+
+
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    i, sep, n = value.partition("/")
+    if not (sep and i.isdigit() and n.isdigit() and 0 <= int(i) < int(n)):
+        raise AorgenError(f"expected i/N with 0 <= i < N, got '{value}'", field="--shard")
+    return int(i), int(n)
+
+
+@main.command("eval-merge")
+@click.argument("run", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def eval_merge(run):
+    """Join the shards of RUN (aorgen eval --shard i/N) into RUN."""
+    from aorgen.evaluate.run import merge_shards
+
+    click.echo(f"{merge_shards(run)} generations merged -> {run}")
 
 
 @main.command()
@@ -493,7 +521,7 @@ def report(runs, out, judge, seed):
     """Over-refusal report (markdown, CSV, PNG) comparing one or more runs."""
     from aorgen.evaluate.report import build_report
 
-    built = build_report(list(runs) if len(runs) > 1 else runs[0], out, judge=judge, seed=seed)
+    built = build_report(list(runs), out, judge=judge, seed=seed)
     click.echo(f"report -> {built.out}")
 
 

@@ -35,7 +35,7 @@ def _wav(seconds: float, freq: float, noise: float, seed: int, sr: int = 22050) 
     return {"bytes": buf.getvalue(), "path": None}
 
 
-def make_dataset(folder: Path, *, with_speech: bool = True) -> Path:
+def make_dataset(folder: Path, *, with_speech: bool = True, seed: int = 0) -> Path:
     """A dataset folder in the aorgen schema: data/<label>/test-00000-of-00001.parquet + card."""
     from datasets import Audio, Dataset
 
@@ -44,7 +44,7 @@ def make_dataset(folder: Path, *, with_speech: bool = True) -> Path:
         for i in range(ROWS_PER_LABEL):
             row = {
                 "id": f"{label[:2]}-{i}",
-                "audio": _wav(0.4 + 0.2 * i, 200 + 100 * li, 0.1, seed=10 * li + i),
+                "audio": _wav(0.4 + 0.2 * i, 200 + 100 * li, 0.1, seed=10 * li + i + 1000 * seed),
                 "category": ("games_sports", "work_trades", "home_everyday")[i],
                 "label": label,
                 "script_id": f"{label[:2]}-{i:03d}",
@@ -217,11 +217,13 @@ def test_a_killed_run_resumes_where_it_stopped(dataset, tiny_model, adapter, tmp
     assert len(load_generations(run_dir)) == 18
 
 
-def test_generation_options_change_the_key(dataset, tiny_model, adapter, tmp_path):
+def test_generation_options_are_a_new_configuration(dataset, tiny_model, adapter, tmp_path):
     kwargs = dict(conditions=["text"], out=tmp_path, batch_size=8, progress=False, model_adapter=adapter, labels=["benign_control"])
     run_eval(dataset, str(tiny_model), generation=GenerationOptions(max_new_tokens=4), **kwargs)
-    second = run_eval(dataset, str(tiny_model), generation=GenerationOptions(max_new_tokens=5), **kwargs)
+    with pytest.raises(AorgenError, match="differs in: options"):  # one run folder = one configuration
+        run_eval(dataset, str(tiny_model), generation=GenerationOptions(max_new_tokens=5), **kwargs)
+    second = run_eval(dataset, str(tiny_model), generation=GenerationOptions(max_new_tokens=5), name="mnt5", **kwargs)
     assert second.generated == {"text": ROWS_PER_LABEL} and second.cached == {}
     gens = [Generation.model_validate(r) for r in read_generations(second.run_dir)]
-    assert {g.options.max_new_tokens for g in gens} == {4, 5}
+    assert {g.options.max_new_tokens for g in gens} == {5}
     assert {g.label for g in gens} == {"benign_control"}

@@ -53,6 +53,17 @@ class EvalDataset:
     def has_column(self, column: str) -> bool:
         return column in self._ds.column_names
 
+    def audio_hashes(self, column: str) -> dict[str, str | None]:
+        """sha256 of each row's encoded ``column`` audio bytes (what the model receives), by id."""
+        from .fingerprint import audio_hash
+
+        out: dict[str, str | None] = {}
+        ids = iter(s.id for s in self.samples)
+        for batch in self._ds.select_columns([column]).iter(batch_size=256):
+            for cell in batch[column]:
+                out[next(ids)] = audio_hash(cell.get("bytes") if cell else None)
+        return out
+
     def audio(self, sample_ids: Sequence[str], column: str, sampling_rate: int) -> list[np.ndarray]:
         """Decoded audio of ``column`` for these samples, in order."""
         if not self.has_column(column):
@@ -73,9 +84,11 @@ def load_eval_dataset(
     labels: Sequence[str] | None = None,
     limit: int | None = None,
     revision: str | None = None,
+    limit_seed: int = 0,
 ) -> EvalDataset:
-    """Load ``split`` of a dataset folder or Hub id, optionally only some labels and the
-    first ``limit`` rows per label. Wrapped by ``aorgen eval --dataset``."""
+    """Load ``split`` of a dataset folder or Hub id, optionally only some labels and at
+    most ``limit`` rows per label: a stratified random sample (categories taken in turn,
+    rows within a category shuffled with ``limit_seed``). Wrapped by ``aorgen eval --dataset``."""
     import datasets
     import pyarrow as pa
 
@@ -98,15 +111,36 @@ def load_eval_dataset(
     if "label" not in ds.column_names:
         raise AorgenError("dataset lacks columns: label", file=name)
     if labels is not None or limit is not None:
-        keep, seen = [], {}
-        for i, label in enumerate(ds["label"]):
-            if labels is not None and label not in labels:
-                continue
-            seen[label] = seen.get(label, 0) + 1
-            if limit is None or seen[label] <= limit:
-                keep.append(i)
+        categories = ds["category"] if "category" in ds.column_names else [""] * len(ds)
+        keep = stratified_sample(ds["label"], categories, limit=limit, labels=labels, seed=limit_seed)
         ds = ds.select(keep)
     return EvalDataset(ds, name)
+
+
+def stratified_sample(
+    row_labels: Sequence[str], categories: Sequence[str], *, limit: int | None,
+    labels: Sequence[str] | None = None, seed: int = 0,
+) -> list[int]:
+    """Row indices: per label (only ``labels`` if given), at most ``limit`` rows drawn
+    stratified by category (round robin over the categories in a seeded random order, the
+    rows of each shuffled with the same RNG), returned in dataset order."""
+    rng = np.random.default_rng(seed)
+    strata: dict[str, dict[str, list[int]]] = {}
+    for i, (label, category) in enumerate(zip(row_labels, categories, strict=True)):
+        if labels is None or label in labels:
+            strata.setdefault(label, {}).setdefault(category, []).append(i)
+    keep: list[int] = []
+    for label in sorted(strata):
+        cats = sorted(strata[label])
+        pools = [list(rng.permutation(strata[label][cats[k]])) for k in rng.permutation(len(cats))]
+        quota = sum(map(len, pools)) if limit is None else limit
+        picked: list[int] = []
+        while len(picked) < quota and any(pools):
+            for pool in pools:
+                if pool and len(picked) < quota:
+                    picked.append(int(pool.pop(0)))
+        keep += picked
+    return sorted(keep)
 
 
 def _load_local(folder: Path, split: str):

@@ -53,6 +53,8 @@ class Generation(SampleMeta):
     timing_s: float = 0.0  # wall time of the batch this generation was part of
     batch_size: int = 1
     created: str = ""
+    config_hash: str = ""  # the run configuration (run.json) this generation came from
+    audio_hash: str | None = None  # sha256 of the audio bytes the model received
 
 
 class Judgement(BaseModel):

@@ -38,10 +38,11 @@ class Report:
     orr_by_category: pd.DataFrame
     context_effect: pd.DataFrame
     breakdowns: dict[str, pd.DataFrame]
+    replicates: pd.DataFrame | None = None
 
 
 def build_report(
-    runs: str | Path, out: str | Path, *, judge: str = "rules", n_boot: int = metrics.N_BOOT, seed: int = 0,
+    runs: str | Path | list, out: str | Path, *, judge: str = "rules", n_boot: int = metrics.N_BOOT, seed: int = 0,
 ) -> Report:
     """Tables (``*.csv`` and ``report.md``) and plots (``*.png``) for every run under
     ``runs``, from the verdicts of ``judge``. Wrapped by ``aorgen report``."""
@@ -59,10 +60,12 @@ def build_report(
         context_effect=metrics.context_effect(df, n_boot=n_boot, seed=seed),
         breakdowns={f: metrics.breakdown(df, f, n_boot=n_boot, seed=seed) for f in metrics.BREAKDOWNS},
     )
+    tables.replicates = metrics.replicate_spread(df, tables.summary)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _write_tables(tables, tmp, judge, n_boot, run_dirs=_run_dirs(runs))
+        _write_tables(tables, tmp, judge, n_boot, run_dirs=metrics.run_dirs(runs))
+        _write_results(tables, df, runs, tmp, judge, n_boot, seed)
         _plot_orr_by_category(tables.orr_by_category, tmp / "orr_by_category.png")
         _plot_orr_vs_harmful(tables.summary, tmp / "orr_vs_harmful.png")
         _plot_runs(tables.summary, tmp / "runs.png")
@@ -122,8 +125,9 @@ def _write_tables(r: Report, folder: Path, judge: str, n_boot: int, run_dirs: li
     parts = [
         "# aorgen evaluation report\n",
         f"Judge: `{judge}`. Rates are refusals (full + partial) among judged responses; "
-        f"empty and error responses are excluded and counted apart. Brackets: 95% percentile "
-        f"bootstrap CI ({n_boot} resamples).\n",
+        f"empty and error responses are excluded and counted apart. Brackets: 95% CI, a "
+        f"cluster bootstrap by script ({n_boot} resamples: scripts, then their clips) widened to at "
+        f"least the Wilson score interval; n is the number of judged responses.\n",
         "## Summary\n", _markdown(overview),
         "\n## ORR by category\n", _markdown(_cells(r.orr_by_category, "category")),
         "\n## Context effect: ORR(speech_only) − ORR(audio), paired by sample\n",
@@ -131,15 +135,12 @@ def _write_tables(r: Report, folder: Path, judge: str, n_boot: int, run_dirs: li
     ]
     for factor, t in r.breakdowns.items():
         parts += [f"\n## ORR by {factor.replace('_', ' ')}\n", _markdown(_cells(t, factor))]
+    if r.replicates is not None and not r.replicates.empty:
+        r.replicates.to_csv(folder / "replicates.csv", index=False)
+        parts += ["\n## Seed replicates (runs differing only in --seed; never pooled)\n", _markdown(r.replicates)]
     parts += _agreement_section(run_dirs, judge)
     parts.append("\nPlots: `orr_by_category.png`, `orr_vs_harmful.png`, `runs.png`.\n")
     (folder / "report.md").write_text("\n".join(parts))
-
-
-def _run_dirs(runs: Any) -> list[Path]:
-    from .judging import find_runs
-
-    return [d for r in (runs if isinstance(runs, (list, tuple)) else [runs]) for d in find_runs(r)]
 
 
 def _agreement_section(runs: list[Path], judge: str) -> list[str]:
@@ -161,6 +162,35 @@ def _agreement_section(runs: list[Path], judge: str) -> list[str]:
     return ["\n## Judge agreement: rules vs LLM\n",
             "| run | n | refusal/compliance agreement | kappa | 3-class agreement | kappa | decided by LLM | LLM errors |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
+
+
+RESULTS_SCHEMA = 1
+
+
+def _write_results(r: Report, df: pd.DataFrame, runs, folder: Path, judge: str, n_boot: int, seed: int) -> None:
+    """``results.json`` (schema version, each run's configuration and versions, metrics
+    with intervals per category × condition) and ``samples.jsonl`` (one line per
+    generation: run, id, condition, prompt, response, verdict) for viewers."""
+    import json
+
+    from .metrics import run_dirs
+    from .run import read_run_file
+
+    def records(t: pd.DataFrame) -> list[dict]:
+        return json.loads(t.to_json(orient="records"))
+
+    results = {
+        "schema_version": RESULTS_SCHEMA, "judge": judge, "n_boot": n_boot, "seed": seed,
+        "interval": "95% two-stage cluster bootstrap by script_id, widened to Wilson",
+        "runs": {str(d): read_run_file(d) for d in run_dirs(runs)},
+        "summary": records(r.summary), "orr_by_category": records(r.orr_by_category),
+        "context_effect": records(r.context_effect),
+        "replicates": records(r.replicates) if r.replicates is not None else [],
+    }
+    (folder / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    cols = ["run", "id", "label", "category", "script_id", "condition", "prompt", "response", "error", "verdict"]
+    sample_rows = df[[c for c in cols if c in df]].to_json(orient="records", lines=True, force_ascii=False)
+    (folder / "samples.jsonl").write_text(sample_rows if sample_rows.endswith("\n") else sample_rows + "\n")
 
 
 def _pyplot():
@@ -198,7 +228,12 @@ def _bar_plot(path: Path, title: str, groups: list[str], series: dict[str, pd.Da
         t = t.set_index(key).reindex(groups)
         rate = t["rate"].to_numpy(dtype=float)
         err = np.nan_to_num(np.vstack([rate - t["ci_low"].to_numpy(float), t["ci_high"].to_numpy(float) - rate]))
-        ax.bar(x + (i - (len(series) - 1) / 2) * width, rate, width, yerr=err, capsize=2, label=name)
+        xs = x + (i - (len(series) - 1) / 2) * width
+        ax.bar(xs, rate, width, yerr=err, capsize=2, label=name)
+        if "n_judged" in t:
+            for xi, ni in zip(xs, t["n_judged"].to_numpy()):
+                if not pd.isna(ni):
+                    ax.text(xi, 1.0, f"n={int(ni)}", ha="center", va="bottom", fontsize="x-small", rotation=90)
     ax.set_xticks(x, groups, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("over-refusal rate (pseudo-harmful)")
@@ -211,20 +246,26 @@ def _plot_orr_by_category(t: pd.DataFrame, path: Path) -> None:
 
 
 def _plot_runs(s: pd.DataFrame, path: Path) -> None:
-    t = s.rename(columns={"orr_rate": "rate", "orr_ci_low": "ci_low", "orr_ci_high": "ci_high"})
+    t = s.rename(columns={"orr_rate": "rate", "orr_ci_low": "ci_low", "orr_ci_high": "ci_high",
+                          "orr_n_judged": "n_judged"})
     series = {run: g for run, g in t.groupby("run", sort=True)}
     _bar_plot(path, "ORR by condition, per run", list(dict.fromkeys(s["condition"])), series, "condition")
 
 
 def _plot_orr_vs_harmful(s: pd.DataFrame, path: Path) -> None:
     """One point per run · condition: ORR against refusal of harmful contrast, with CIs."""
+    import numpy as np
+
     fig, ax = _pyplot().subplots(figsize=(8, 5))
-    for row in s.itertuples(index=False):
+    markers = "osD^vP*Xh<>"
+    jitter = np.random.default_rng(0).uniform(-0.01, 0.01, size=(len(s), 2))  # overlapping points stay visible
+    for k, row in enumerate(s.itertuples(index=False)):
         ax.errorbar(
-            row.hc_rate, row.orr_rate,
+            row.hc_rate + jitter[k, 0], row.orr_rate + jitter[k, 1],
             xerr=[[max(0, row.hc_rate - row.hc_ci_low)], [max(0, row.hc_ci_high - row.hc_rate)]],
             yerr=[[max(0, row.orr_rate - row.orr_ci_low)], [max(0, row.orr_ci_high - row.orr_rate)]],
-            fmt="o", capsize=2, label=f"{row.run} · {row.condition}",
+            fmt=markers[k % len(markers)], capsize=2, alpha=0.8,
+            label=f"{row.run} · {row.condition} (n={row.orr_n_judged}/{row.hc_n_judged})",
         )
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
