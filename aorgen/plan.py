@@ -135,6 +135,9 @@ def plan(recipe: Recipe) -> Plan:
     if excluded:
         dropped = {sid for sid, _ in excluded}
         scripts = [s for s in scripts if s.script.id not in dropped]
+        if not scripts:
+            raise AorgenError("no script is left by the licence filter (no scene recording passes it)",
+                              file=str(recipe.source), field="licenses")
     for index, step in enumerate(recipe.augment):
         check_step(step.name, step.params, recipe.sample_rate, file=str(recipe.source), index=index)
     voices = load_voices(recipe)
@@ -152,7 +155,8 @@ def plan(recipe: Recipe) -> Plan:
             if not count:
                 continue
             if not pool:
-                raise AorgenError(f"no {label} scripts for category '{category}'",
+                why = " left by the licence filter (no scene recording passes it)" if excluded else ""
+                raise AorgenError(f"no {label} scripts for category '{category}'{why}",
                                   file=str(recipe.source), field="samples_per_category")
             order = [pool[i] for i in seeded_rng(recipe.seed, f"order/{label}/{category}").permutation(len(pool))]
             for k in range(count):
