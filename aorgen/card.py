@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from aorgen.licenses import voice_license
+from aorgen.licenses import OUTPUT_FREE, voice_license
 from aorgen.soundbank import SPDX_TERMS
 from aorgen.spec import SampleSpec, SourceRef
 from aorgen.voices import Voice
@@ -35,7 +35,6 @@ VOICE_TERMS = {
     "CC-BY-NC-ND-4.0": (False, True),
     "LicenseRef-Coqui-CPML": (False, False),  # XTTS v2: Coqui Public Model Licence, non-commercial
 }
-OUTPUT_FREE = {"GPL-3.0-or-later"}  # licences of programs whose output they do not cover
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,16 @@ ENGINE_LICENSES = {
     "coqui": ("LicenseRef-per-model", "see the Coqui model's own licence (XTTS v2: CPML, non-commercial)"),
 }
 
+# Licences of programs whose output they do not cover: no filter or dataset term applies to them.
+OUTPUT_FREE = {"GPL-3.0-or-later"}
+
+
+def voice_allowed(voice, allow: Iterable[str] | None = None, exclude: Iterable[str] | None = None) -> bool:
+    """Whether a voice passes a recipe's licence filter (a licence that does not reach the
+    speech, such as espeak-ng's GPL, always passes)."""
+    license_id = voice_license(voice)[0]
+    return license_id in OUTPUT_FREE or allowed(license_id, allow, exclude)
+
 
 def _in_group(lid: str, group: str) -> bool:
     if group == "copyleft":

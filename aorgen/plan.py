@@ -17,7 +17,7 @@ import numpy as np
 
 from aorgen.augment import check_step, draw_params
 from aorgen.errors import AorgenError
-from aorgen.licenses import allowed, voice_license
+from aorgen.licenses import allowed, voice_allowed
 from aorgen.recipe import Recipe
 from aorgen.room import draw_room_pool
 from aorgen.soundbank import Bank, Clip, load_bank
@@ -102,7 +102,7 @@ def load_voices(recipe: Recipe) -> list[Voice]:
     for wanted in recipe.voices.select:
         catalogue = get_engine(wanted.engine).voices()
         chosen.extend(v for v in select_voices(catalogue, wanted, file=str(recipe.source))
-                      if allowed(voice_license(v)[0], recipe.licenses, recipe.exclude_licenses))
+                      if voice_allowed(v, recipe.licenses, recipe.exclude_licenses))
     if not chosen:
         raise AorgenError("the recipe's licence filter leaves no voice", file=str(recipe.source),
                           field="licenses")
