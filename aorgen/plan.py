@@ -238,6 +238,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         scene_tags=script.scene_tags,
         context=script.context,
         rationale=script.rationale,
+        harm_type=script.harm_type,
         style=style,
         speech=SpeechSpec(
             engine=voice.engine, voice_id=voice.id, gender=voice.gender, accent=voice.accent,

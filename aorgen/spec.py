@@ -81,6 +81,7 @@ class SampleSpec(_Frozen):
     context: str
     rationale: str
     style: str
+    harm_type: str | None = None  # the script's harm type (templates' HARM_TYPES)
     speech: SpeechSpec
     background: BackgroundSpec
     events: tuple[EventSpec, ...]
