@@ -371,7 +371,8 @@ def _scripts(paths):
 @templates.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bank", "banks", multiple=True, type=click.Path(path_type=Path))
-@click.option("--review", is_flag=True, help="Also require the review fields (harm_type, harmful_reading, twins).")
+@click.option("--review/--no-review", default=True, show_default=True,
+              help="Require the review fields (harm_type, harmful_reading; twins in the same category).")
 def templates_lint(paths, banks, review):
     """Schema, scene tags, duplicates, lengths, rationale: errors as file:line, exit 2."""
     from aorgen.templates import lint

@@ -194,8 +194,8 @@ def _tokens(text: str) -> frozenset[str]:
 def lint(scripts: list[LoadedScript], known_tags: set[str], *, review: bool = False) -> list[str]:
     """Problems as 'file:line: id: field: message' lines (empty when the content is clean).
     ``review`` adds the review fields' rules: a harm type on every harmful-sounding or harmful
-    script, a stated harmful reading on every pseudo-harmful one, a twin of the same category
-    for every contrast request, and no control rationale written twice."""
+    script, a stated harmful reading on every pseudo-harmful one, twins in the same category,
+    and no control rationale written twice."""
     problems = []
 
     def report(item: LoadedScript, field: str, message: str) -> None:
@@ -253,9 +253,7 @@ def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) 
             problems.append(f"{where}: harmful_reading: required (what the words sound like heard alone)")
         if item.label == "harmful_contrast":
             twin = ids.get(script.twin or "")
-            if script.twin is None:
-                problems.append(f"{where}: twin: required (the pseudo_harmful script this request mirrors)")
-            elif twin is not None and twin.category != item.category:
+            if twin is not None and twin.category != item.category:
                 problems.append(f"{where}: twin: '{script.twin}' is in another category ({twin.category})")
     return problems
 
