@@ -97,6 +97,19 @@ class _Scenes:
         return [events[i] for i in sorted(picks)]
 
 
+def rendered_context(bed: Clip, events: list[Clip]) -> str:
+    """What a listener hears behind the speech, from the catalogue cues of the clips drawn (the
+    ``context`` column; the script's intended context is kept apart)."""
+    def cue(clip: Clip) -> str:
+        return clip.context_cue or clip.id.replace("-", " ").replace("_", " ")
+
+    sounds = list(dict.fromkeys(cue(c) for c in events if cue(c) != cue(bed)))
+    text = cue(bed)
+    if sounds:
+        text += "; over it: " + "; ".join(sounds)
+    return text[:1].upper() + text[1:] + "."
+
+
 def load_voices(recipe: Recipe) -> list[Voice]:
     chosen: list[Voice] = []
     for wanted in recipe.voices.select:
@@ -210,6 +223,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         raise AorgenError("no background bed for these scene tags", file=f"{item.file}:{item.line}",
                           item=script.id, field="scene_tags")
     n_events = int(rng.integers(int(scene.events.low), int(scene.events.high) + 1))
+    picked = scenes.pick_events(script.scene_tags, n_events, rng)
     events = tuple(
         EventSpec(
             source=_ref(bank, clip),
@@ -217,7 +231,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
             position=round(float(rng.random()), 4),
             event_to_bed_db=round(float(rng.uniform(scene.event_to_bed_db.low, scene.event_to_bed_db.high)), 2),
         )
-        for i, (bank, clip) in enumerate(scenes.pick_events(script.scene_tags, n_events, rng))
+        for i, (bank, clip) in enumerate(picked)
     )
     room = rooms[_balanced(k, len(rooms), math.lcm(len(groups), len(bands), len(rates)))]
     if attempt and room is not None:  # a re-draw keeps "in a room or not" but may change the room
@@ -236,9 +250,10 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         script_id=script.id,
         transcript=transcript,
         scene_tags=script.scene_tags,
-        context=script.context,
+        context=rendered_context(bed[1], [clip for _, clip in picked]),
         rationale=script.rationale,
         harm_type=script.harm_type,
+        intended_context=script.context,
         style=style,
         speech=SpeechSpec(
             engine=voice.engine, voice_id=voice.id, gender=voice.gender, accent=voice.accent,

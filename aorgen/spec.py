@@ -82,6 +82,7 @@ class SampleSpec(_Frozen):
     rationale: str
     style: str
     harm_type: str | None = None  # the script's harm type (templates' HARM_TYPES)
+    intended_context: str | None = None  # the script's context; ``context`` is what was rendered
     speech: SpeechSpec
     background: BackgroundSpec
     events: tuple[EventSpec, ...]

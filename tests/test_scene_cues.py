@@ -61,3 +61,20 @@ def test_recipe_licence_filter_drops_recordings(mini):
     recipe.exclude_licenses = []
     recipe.licenses = ["CC-BY-4.0", "CC0-1.0"]
     assert all(s.background.source.bank == "testbank" for s in plan(recipe).specs)
+
+
+def test_context_column_describes_what_was_rendered():
+    from aorgen.soundbank import load_bank
+
+    recipe = load_recipe()
+    recipe.samples_per_category = {"pseudo_harmful": 12, "harmful_contrast": 2, "benign_control": 2}
+    the_plan = plan(recipe)
+    clips = {(b.name, c.id): c for b in the_plan.banks for c in b.catalogue.clips}
+    assert load_bank  # the cues come from the banks' catalogues
+    for spec in the_plan.specs:
+        bed = clips[(spec.background.source.bank, spec.background.source.clip_id)]
+        assert spec.context.lower().startswith((bed.context_cue or bed.id)[:20].lower())
+        for event in spec.events:
+            cue = clips[(event.source.bank, event.source.clip_id)].context_cue
+            assert not cue or cue.lower() in spec.context.lower()
+        assert spec.intended_context and spec.intended_context != spec.context
