@@ -48,7 +48,8 @@ def build_report(
     ``runs``, from the verdicts of ``judge``. Wrapped by ``aorgen report``."""
     df = metrics.load_results(runs, judge)
     if df.empty or df["verdict"].isna().all():
-        raise AorgenError(f"no generations judged by '{judge}' (run `aorgen judge` first)", file=runs)
+        raise AorgenError(f"no generations judged by '{judge}' (run `aorgen judge` first)",
+                          file=runs if isinstance(runs, (str, Path)) else ", ".join(map(str, runs)))
     out = Path(out)
     if out.exists() and not (out / "report.md").is_file():
         raise AorgenError("exists and is not an earlier report (it would be replaced): choose another folder",
