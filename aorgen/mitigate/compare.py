@@ -50,20 +50,16 @@ def paired_change(condition: str, label: str, before: np.ndarray, after: np.ndar
     """Paired change of refusal rate, ``before``/``after`` booleans per clip, clustered by script."""
     from scipy.stats import binomtest
 
+    from aorgen.evaluate.metrics import paired_cluster_ci
+
     before, after = np.asarray(before, bool), np.asarray(after, bool)
-    _, cluster = np.unique(np.asarray(scripts), return_inverse=True)
-    diff = np.bincount(cluster, weights=after.astype(float) - before.astype(float))
-    size = np.bincount(cluster).astype(float)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(size), size=(n_boot, len(size)))
-    boot = diff[picks].sum(axis=1) / size[picks].sum(axis=1)
-    lo, hi = np.quantile(boot, [0.025, 0.975])
+    lo, hi = paired_cluster_ci(after.astype(float) - before.astype(float), scripts, n_boot=n_boot, seed=seed)
     only_before, only_after = int(np.sum(before & ~after)), int(np.sum(after & ~before))
     discordant = only_before + only_after
     p = binomtest(only_after, discordant, 0.5).pvalue if discordant else 1.0
-    return PairedChange(condition, label, int(before.size), int(len(size)), float(before.mean()),
-                        float(after.mean()), float(after.mean() - before.mean()), (float(lo), float(hi)),
-                        float(p), (only_before, only_after))
+    return PairedChange(condition, label, int(before.size), len(set(np.asarray(scripts).tolist())),
+                        float(before.mean()), float(after.mean()), float(after.mean() - before.mean()),
+                        (float(lo), float(hi)), float(p), (only_before, only_after))
 
 
 @dataclass(frozen=True)
