@@ -116,7 +116,8 @@ def render_shard(task: ShardTask) -> ShardResult:
         return _result(task, pq.read_table(target, columns=["duration_s", "qc_passed"]), len(task.specs), ctx)
     to_render = [s for s in task.specs if s.id not in task.reuse]
     rendered = [render(s, ctx) for s in to_render]
-    checks = _intelligibility(task, ctx, to_render) if task.intelligibility and to_render else {}
+    heard = [s for s in to_render if s.pair_condition is None]  # a minimal pair's speech is its base row's
+    checks = _intelligibility(task, ctx, heard) if task.intelligibility and heard else {}
     fresh = rows_table([to_row(r, *_checks(checks.get(r.spec.id))) for r in rendered], spec)
     with ctx.stage("write"):
         table = pa.concat_tables([copied, fresh])

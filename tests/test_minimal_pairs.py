@@ -192,3 +192,24 @@ def test_pairs_follow_the_rows_the_gate_kept(mini):
     dropped = [s for s in the_plan.specs if s.id != first.id]
     pairs = the_plan.pairs(dropped)
     assert {p.pair_of for p in pairs if p.script_id == first.script_id} == {second.id}
+
+
+
+def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
+    """With the gate on, a shard worker hears the benchmark rows for their ASR columns but not
+    the minimal pairs (their speech is their base row's, which the gate heard)."""
+    import aorgen.build as build_module
+    from aorgen.recipe import IntelligibilityConfig
+
+    _with_pairs(mini)
+    the_plan = plan(load_recipe(mini["recipe"]))
+    base = next(s for s in the_plan.specs if s.label == "pseudo_harmful")
+    pairs = [p for p in the_plan.pairs(the_plan.specs) if p.pair_of == base.id]
+    heard: list[str] = []
+    monkeypatch.setattr(build_module, "_intelligibility",
+                        lambda task, ctx, specs: heard.extend(s.id for s in specs) or {})
+    task = build_module.ShardTask("data/x/test-00000-of-00001.parquet", [base, *pairs],
+                                  [str(b.file) for b in the_plan.banks], str(mini["cache"]), str(tmp_path),
+                                  IntelligibilityConfig())
+    result = build_module.render_shard(task)
+    assert result.clips == 1 + len(pairs) >= 4 and heard == [base.id]
