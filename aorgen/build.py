@@ -109,14 +109,15 @@ def render_shard(task: ShardTask) -> ShardResult:
     schema = rows_table([], spec).schema
     with ctx.stage("reuse"):
         linked = len(task.reuse) == len(task.specs) and \
-            link_whole_shard(Path(task.previous), task.path, task.reuse, target)
+            link_whole_shard(Path(task.previous), task.path, task.reuse, target, schema.names)
         if not linked:
             copied = copy_rows(Path(task.previous), task.reuse, schema) if task.reuse else schema.empty_table()
     if linked:
         return _result(task, pq.read_table(target, columns=["duration_s", "qc_passed"]), len(task.specs), ctx)
     to_render = [s for s in task.specs if s.id not in task.reuse]
     rendered = [render(s, ctx) for s in to_render]
-    checks = _intelligibility(task, ctx, to_render) if task.intelligibility and to_render else {}
+    heard = [s for s in to_render if s.pair_condition is None]  # a minimal pair's speech is its base row's
+    checks = _intelligibility(task, ctx, heard) if task.intelligibility and heard else {}
     fresh = rows_table([to_row(r, *_checks(checks.get(r.spec.id))) for r in rendered], spec)
     with ctx.stage("write"):
         table = pa.concat_tables([copied, fresh])
@@ -152,7 +153,7 @@ def shard_specs(specs: list[SampleSpec], shard_size: int) -> list[tuple[str, lis
     """Shards per (label, split), rows sorted by id, at most ``shard_size`` rows each."""
     groups: dict[tuple[str, str], list[SampleSpec]] = defaultdict(list)
     for spec in specs:
-        groups[(spec.label, spec.split)].append(spec)
+        groups[(spec.config, spec.split)].append(spec)
     shards = []
     for (label, split), group in sorted(groups.items()):
         group.sort(key=lambda s: s.id)
@@ -277,6 +278,8 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
                      executor=executor, address=address)
         the_plan.specs = gated.specs
         stage_wall["intelligibility gate"] = gated.wall_s
+    if the_plan.pairs is not None:  # from the rows the gate kept: the pairs share their speech
+        the_plan.specs = [*the_plan.specs, *the_plan.pairs(the_plan.specs)]
     shards = shard_specs(the_plan.specs, recipe.shard_size)
     if shard is not None:
         shards = [s for i, s in enumerate(shards) if i % shard[1] == shard[0]]
@@ -347,7 +350,7 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
     terms = dataset_license(input_licenses(specs, voices))
     splits: dict[str, set[str]] = defaultdict(set)
     for spec in specs:
-        splits[spec.split].add(spec.label)
+        splits[spec.split].add(spec.config)
     stats = DatasetStats.read(folder)
     readme = card(specs, recipe.name, recipe.version, recipe.description, terms, splits, voices=voices,
                   tables=tables(stats), plots=write_plots(stats, folder),

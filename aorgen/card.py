@@ -125,6 +125,17 @@ CITATIONS = r"""@software{aorgen,
   year      = {2025}
 }"""
 
+MINIMAL_PAIRS_TEXT = """
+
+`minimal_pairs` holds audio minimal pairs: every test-split pseudo-harmful script once more with
+the same voice, words, room and levels, in each `pair_condition`: `own_scene` (its own scene, the
+same audio as its row in `pseudo_harmful`), `no_scene` (no background), `other_scene` (a neutral
+scene of another category) and, where the script names one, `harmful_scene` (a scene that
+supports the harmful reading). `pair_of` is the id of the `pseudo_harmful` row they are made
+from; their `label` stays `pseudo_harmful`. They are drawn after the intelligibility gate, from
+the rows it kept. `aorgen report` reads them as each model's context sensitivity,
+ORR(no or other scene) − ORR(own scene), paired by script."""
+
 GATE_PROMPT = ("This dataset consists of spoken requests that sound harmful. It is shared for research "
                "on refusal and over-refusal of audio language models. By requesting access you agree "
                "not to use it to train models to cause harm, and to follow the licences of its inputs.")
@@ -138,11 +149,14 @@ def card(specs: list[SampleSpec], name: str, version: str, description: str,
     licence, gating prompt), then summary, content warning, structure, generation, statistics
     (``tables`` and the PNG ``plots`` written by :mod:`aorgen.card_stats`), uses, limitations,
     licences per input and citations."""
-    labels = sorted({s.label for s in specs})
+    labels = sorted({s.config for s in specs})  # the labels, and minimal_pairs when built
+    pairs = "minimal_pairs" in labels  # a config of its own, not part of the default one
     configs = [{
         "config_name": "default",
         "default": True,
-        "data_files": [{"split": split, "path": f"data/*/{split}-*.parquet"} for split in sorted(splits)],
+        "data_files": [{"split": split, "path": [f"data/{c}/{split}-*.parquet" for c in sorted(splits[split])
+                                                 if c != "minimal_pairs"] if pairs else f"data/*/{split}-*.parquet"}
+                       for split in sorted(splits)],
     }] + [{
         "config_name": label,
         "data_files": [{"split": split, "path": f"data/{label}/{split}-*.parquet"}
@@ -160,7 +174,7 @@ def card(specs: list[SampleSpec], name: str, version: str, description: str,
                                "I will use this dataset for safety research only": "checkbox"},
         "configs": configs,
     }
-    counts = Counter((s.label, s.category) for s in specs)
+    counts = Counter((s.config, s.category) for s in specs)
     categories = sorted({s.category for s in specs})
     table = ["| category | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
     table += [f"| {c} | " + " | ".join(str(counts[(lab, c)]) for lab in labels) + " |" for c in categories]
@@ -202,7 +216,7 @@ English (`en`) only, in synthetic voices with the accents listed under *Voices* 
 
 ## Dataset structure
 
-Configs: `default` (everything) and one per label ({', '.join(f'`{lab}`' for lab in labels)}).
+Configs: `default` (everything but the minimal pairs) and one per label ({', '.join(f'`{lab}`' for lab in labels)}).{MINIMAL_PAIRS_TEXT if pairs else ''}
 Splits are **by script** (no script in both), so training on `train` never leaks into `test`:
 {', '.join(f'{k}: {v} clips' for k, v in sorted(split_counts.items()))}.
 
@@ -218,7 +232,7 @@ loudness minus the background loudness over the speech, both ITU-R BS.1770 integ
 the peak at or below the ceiling (no clipping); `rt60_s` and `rt60_measured_s` for the room;
 `background_ids` and `licenses` of the recordings used; QC (`qc_passed`, `peak_dbfs`,
 `loudness_lufs`, `asr_transcript`, `asr_wer`); `spec`, the JSON that re-renders the row byte for
-byte.
+byte; `pair_condition` and `pair_of` in the minimal pairs.
 
 ## How the data was generated
 

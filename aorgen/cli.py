@@ -445,9 +445,11 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
 @click.option("--temperature", type=Finite(), help="Sampling temperature (with --sample).")
 @click.option("--top-p", type=Finite(), help="Nucleus sampling top-p (with --sample).")
 @click.option("--shard", help="i/N: evaluate every N-th sample from i into RUN/shards/ (join: aorgen eval-merge).")
+@click.option("--config", "dataset_config",
+              help="Dataset config, e.g. minimal_pairs (default: every label, without the minimal pairs).")
 def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, device_map, trust_remote_code,
              batch_size, max_new_tokens, sample, seed, split, limit, options, steer, coefficient, lora, force,
-             system, temperature, top_p, shard):
+             system, temperature, top_p, shard, dataset_config):
     """Run a model on the benchmark under matched conditions (resumable; one run folder is
     one configuration; --limit is a stratified random sample by label and category)."""
     from aorgen.evaluate.records import GenerationOptions
@@ -460,7 +462,7 @@ def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, de
         generation=GenerationOptions(max_new_tokens=max_new_tokens, do_sample=sample, seed=seed,
                                      temperature=temperature, top_p=top_p),
         split=split, limit=limit, force=force, system=system, shard=_shard(shard),
-        adapter_options=adapter_options,
+        adapter_options=adapter_options, dataset_config=dataset_config,
     )
     if steer or lora:
         from aorgen.mitigate.apply import run_mitigated_eval

@@ -42,6 +42,7 @@ def features(sample_rate: int, stems: bool):
         "achieved_snr_db": f32, "peak_dbfs": f32, "loudness_lufs": f32, "limiter_gain_db": f32,
         "qc_passed": Value("bool"), "asr_transcript": string, "asr_wer": f32,
         "asr_mixture_transcript": string, "asr_mixture_wer": f32, "spec": string,
+        "pair_condition": string, "pair_of": string,
     }
     return Features(columns)
 
@@ -66,7 +67,7 @@ def to_row(r: Rendered, check: ClipCheck | None = None, mixture_check: ClipCheck
         "intended_context": spec.intended_context,
         "voice_engine": spec.speech.engine, "voice_id": spec.speech.voice_id,
         "voice_gender": spec.speech.gender, "voice_accent": spec.speech.accent,
-        "speech_rate": spec.speech.prosody.rate, "snr_db": spec.mix.snr_db,
+        "speech_rate": spec.speech.prosody.rate, "snr_db": spec.mix.snr_db if spec.background else None,
         "rt60_s": spec.room.rt60_s if spec.room else None,
         "rt60_measured_s": r.qc.rt60_measured_s,
         "background_ids": [f"{s.bank}/{s.clip_id}" for s in sources],
@@ -80,6 +81,7 @@ def to_row(r: Rendered, check: ClipCheck | None = None, mixture_check: ClipCheck
         "asr_mixture_transcript": mixture_check.transcript if mixture_check else None,
         "asr_mixture_wer": mixture_check.wer if mixture_check else None,
         "spec": spec.model_dump_json(),
+        "pair_condition": spec.pair_condition, "pair_of": spec.pair_of,
     }
 
 

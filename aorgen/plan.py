@@ -51,6 +51,8 @@ class Plan:
     redraw: Callable[[SampleSpec, int], SampleSpec] | None = None
     # (script id, reason) of scripts the recipe's licence filter left without a scene recording
     excluded: list[tuple[str, str]] = field(default_factory=list)
+    # kept specs -> their audio minimal pairs (recipe ``minimal_pairs``), drawn after the gate
+    pairs: Callable[[list[SampleSpec]], list[SampleSpec]] | None = None
 
 
 def _ref(bank: Bank, clip: Clip) -> SourceRef:
@@ -180,7 +182,16 @@ def plan(recipe: Recipe) -> Plan:
         k, order = slots[spec.id]
         return _sample(recipe, k, order, groups, rooms, scenes, attempt)
 
-    return Plan(recipe, specs, banks, rooms, voices, redraw, excluded)
+    pairs = None
+    if recipe.minimal_pairs is not None:
+        from aorgen.minimal_pairs import check_neutral_tags, pair_specs
+
+        check_neutral_tags(recipe, scenes)
+
+        def pairs(kept: list[SampleSpec]) -> list[SampleSpec]:
+            return pair_specs(recipe, kept, scripts, scenes)
+
+    return Plan(recipe, specs, banks, rooms, voices, redraw, excluded, pairs)
 
 
 def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:

@@ -116,6 +116,15 @@ class IntelligibilityConfig(_Strict):
     cpu_threads: int = Field(0, ge=0)  # 0: the backend's default
 
 
+class MinimalPairsConfig(_Strict):
+    """Audio minimal pairs (aorgen.minimal_pairs): each test-split pseudo-harmful script again
+    with no background, in a neutral scene of another category (one of ``neutral_scene_tags``)
+    and, where the script names one, in a scene that supports its harmful reading."""
+
+    neutral_scene_tags: list[str] = Field(["garden", "house_cleaning", "orchestra_rehearsal", "server_room",
+                                           "home_cooking", "farm"], min_length=1)
+
+
 class SplitConfig(_Strict):
     test_fraction: float = Field(0.3, ge=0, le=1)
 
@@ -137,6 +146,7 @@ class Recipe(_Strict):
     augment: list[AugmentStep] = []
     split: SplitConfig = SplitConfig()
     intelligibility: IntelligibilityConfig | None = None
+    minimal_pairs: MinimalPairsConfig | None = None  # {} turns them on (the config `minimal_pairs`)
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True

@@ -18,7 +18,7 @@ from aorgen.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
 from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
 from aorgen.room import RoomResponse, impulse_response
-from aorgen.scene import event_onset, loop_to_length, mix, output_level, place, to_pcm16
+from aorgen.scene import event_onset, loop_to_length, mix, mix_alone, output_level, place, to_pcm16
 from aorgen.soundbank import Bank, Clip, load_bank
 from aorgen.spec import RoomSpec, SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
@@ -32,7 +32,7 @@ SPEECH_PIPELINE = 2  # bump when the post-processing of synthesised speech chang
 
 @dataclass
 class QC:
-    achieved_snr_db: float
+    achieved_snr_db: float | None  # None: no background
     peak_dbfs: float
     loudness_lufs: float
     rt60_measured_s: float | None
@@ -186,7 +186,8 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
             rt60_measured = ctx.room(spec.room, sr).rt60(sr)
 
     with ctx.stage("mix"):
-        mixed = mix(speech_canvas, background, span, spec.mix, sr)
+        mixed = mix(speech_canvas, background, span, spec.mix, sr) if spec.background is not None else \
+            mix_alone(speech_canvas, spec.mix, sr)
         mixture, limiter_gain_db, speech = mixed.mixture, mixed.limiter_gain_db, mixed.speech
         if spec.augment:  # augmentations change the level: bring it back to the target
             mixture = apply_augmentations(mixture, sr, spec.augment)
@@ -262,6 +263,8 @@ def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarr
     with ctx.stage("scene"):
         speech_canvas = np.zeros(total, dtype=np.float32)
         speech_canvas[lead_in : lead_in + len(speech)] = speech
+        if spec.background is None:  # no background: a minimal pair's no_scene row
+            return speech, _in_room(spec, ctx, speech_canvas), np.zeros(total, dtype=np.float32)
         bed_source = ctx.source(spec.background.source, sr)
         background = loop_to_length(bed_source, int(spec.background.offset_s * sr), total, sr)
         bed_lufs = ctx.source_level(spec.background.source, sr)
@@ -271,13 +274,18 @@ def _compose(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarr
             gain_db = bed_lufs + event.event_to_bed_db - ctx.source_level(event.source, sr)
             place(background, clip, onset, db_to_gain(gain_db))
 
-    if spec.room is not None:
+    if spec.room is not None and spec.room.apply_to_background:
         with ctx.stage("room"):
-            room = ctx.room(spec.room, sr)
-            speech_canvas = room.apply(speech_canvas, spec.room.wet)
-            if spec.room.apply_to_background:
-                background = room.apply(background, spec.room.wet)
-    return speech, speech_canvas, background
+            background = ctx.room(spec.room, sr).apply(background, spec.room.wet)
+    return speech, _in_room(spec, ctx, speech_canvas), background
+
+
+def _in_room(spec: SampleSpec, ctx: RenderContext, speech_canvas: np.ndarray) -> np.ndarray:
+    """The speech on its timeline through the spec's room (unchanged without one)."""
+    if spec.room is None:
+        return speech_canvas
+    with ctx.stage("room"):
+        return ctx.room(spec.room, spec.sample_rate).apply(speech_canvas, spec.room.wet)
 
 
 def _margins(spec: SampleSpec) -> tuple[int, int]:
@@ -297,10 +305,11 @@ def measure_qc(spec: SampleSpec, mixture: np.ndarray, achieved_snr_db: float, li
     (the SNR on the stems by ``scene.measured_snr``)."""
     peak = peak_dbfs(mixture)
     loudness = integrated_loudness(mixture, spec.sample_rate)
+    alone = spec.background is None  # no background, no SNR
     passed = (
-        abs(achieved_snr_db - spec.mix.snr_db) <= SNR_TOLERANCE_DB
+        (alone or abs(achieved_snr_db - spec.mix.snr_db) <= SNR_TOLERANCE_DB)
         and peak <= spec.mix.max_peak_dbfs + 1e-3
         and loudness > SILENT_LUFS
     )
-    return QC(round(achieved_snr_db, 3), round(peak, 3), round(loudness, 3), rt60_measured,
+    return QC(None if alone else round(achieved_snr_db, 3), round(peak, 3), round(loudness, 3), rt60_measured,
               round(limiter_gain_db, 3), bool(passed))

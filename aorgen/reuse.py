@@ -65,16 +65,28 @@ def copy_rows(folder: Path, locations: dict[str, Location], schema: pa.Schema) -
     by_shard: dict[str, list[int]] = defaultdict(list)
     for shard, index in locations.values():
         by_shard[shard].append(index)
-    parts = [pq.read_table(folder / shard).take(indices) for shard, indices in by_shard.items()]
+    parts = [_with_columns(pq.read_table(folder / shard).take(indices), schema) for shard, indices in by_shard.items()]
     return pa.concat_tables([p.select(schema.names).cast(schema) for p in parts]) if parts else schema.empty_table()
 
 
-def link_whole_shard(folder: Path, shard: str, locations: dict[str, Location], target: Path) -> bool:
+def _with_columns(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Columns added to the schema since the old shard was written, as nulls: they hold spec
+    fields that were unset in it (a reused row's spec is unchanged, so they are unset still)."""
+    for f in schema:
+        if f.name not in table.column_names:
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+    return table
+
+
+def link_whole_shard(folder: Path, shard: str, locations: dict[str, Location], target: Path,
+                     columns: list[str]) -> bool:
     """When the new shard is exactly the old shard of the same name (every row reused, in
-    order), hard-link the file instead of copying its rows; returns whether it did."""
+    order, and every one of ``columns`` there), hard-link the file instead of copying its rows;
+    returns whether it did."""
     if sorted(locations.values()) != [(shard, i) for i in range(len(locations))]:
         return False
-    if pq.ParquetFile(folder / shard).metadata.num_rows != len(locations):
+    old = pq.ParquetFile(folder / shard)
+    if old.metadata.num_rows != len(locations) or not set(columns) <= set(old.schema_arrow.names):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -114,3 +114,12 @@ def mix(speech: np.ndarray, background: np.ndarray, span: slice, spec: MixSpec, 
         limiter_gain_db=limiter_gain_db,
         achieved_snr_db=achieved,
     )
+
+
+def mix_alone(speech: np.ndarray, spec: MixSpec, sample_rate: int) -> Mix:
+    """The speech with no background, brought to the target loudness under the peak ceiling
+    like :func:`mix` (a minimal pair's no_scene row); the SNR is undefined (NaN)."""
+    output_gain_db, limiter_gain_db = output_level(speech, spec, sample_rate)
+    out = (speech * db_to_gain(output_gain_db + limiter_gain_db)).astype(np.float32)
+    return Mix(mixture=out, speech=out, background=np.zeros_like(out), background_gain_db=float("-inf"),
+               output_gain_db=output_gain_db, limiter_gain_db=limiter_gain_db, achieved_snr_db=float("nan"))

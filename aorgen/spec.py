@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from aorgen.tts.base import Prosody
 
@@ -84,7 +84,7 @@ class SampleSpec(_Frozen):
     harm_type: str | None = None  # the script's harm type (templates' HARM_TYPES)
     intended_context: str | None = None  # the script's context; ``context`` is what was rendered
     speech: SpeechSpec
-    background: BackgroundSpec
+    background: BackgroundSpec | None  # None: no background (a minimal pair's no_scene row)
     events: tuple[EventSpec, ...]
     room: RoomSpec | None
     mix: MixSpec
@@ -93,7 +93,26 @@ class SampleSpec(_Frozen):
     audio_format: Literal["flac", "wav"]
     stems: bool
     attempt: int = 0  # the intelligibility gate's re-draws of this sample (0: the first draw)
+    # audio minimal pairs (aorgen.minimal_pairs): the row's condition and the row it pairs with
+    pair_condition: Literal["own_scene", "no_scene", "other_scene", "harmful_scene"] | None = None
+    pair_of: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_pair(self, handler):
+        """The pair fields are left out while unset, so every other row's spec JSON (and with
+        it the row's reuse and byte-identical re-render) is unchanged by them."""
+        data = handler(self)
+        for name in ("pair_condition", "pair_of"):
+            if data.get(name, 0) is None:
+                del data[name]
+        return data
+
+    @property
+    def config(self) -> str:
+        """The dataset config (folder under data/) the row belongs to."""
+        return "minimal_pairs" if self.pair_condition else self.label
 
     @property
     def sources(self) -> list[SourceRef]:
-        return [self.background.source, *(e.source for e in self.events)]
+        background = [self.background.source] if self.background is not None else []
+        return [*background, *(e.source for e in self.events)]

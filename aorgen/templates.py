@@ -53,6 +53,9 @@ class Script(BaseModel):
     harm_type: Literal[HARM_TYPES] | None = None  # type: ignore[valid-type]
     # pseudo_harmful only: what the words sound like to someone who hears them with no context
     harmful_reading: str | None = None
+    # pseudo_harmful only, optional: scene tags whose sound supports the harmful reading (the
+    # audio minimal pairs' harmful_scene condition)
+    harmful_scene_tags: tuple[str, ...] = Field((), max_length=3)
 
     @field_validator("slots")
     @classmethod
@@ -207,6 +210,9 @@ def lint(scripts: list[LoadedScript], known_tags: set[str], *, review: bool = Fa
         for tag in script.scene_tags:
             if tag not in known_tags:
                 report(item, "scene_tags", f"unknown scene tag '{tag}' (not in any sound bank)")
+        for tag in script.harmful_scene_tags:
+            if tag not in known_tags:
+                report(item, "harmful_scene_tags", f"unknown scene tag '{tag}' (not in any sound bank)")
         for text in script.variants():
             words = len(text.split())
             if not MIN_WORDS <= words <= MAX_WORDS:

@@ -85,10 +85,13 @@ def load_eval_dataset(
     limit: int | None = None,
     revision: str | None = None,
     limit_seed: int = 0,
+    config: str | None = None,
 ) -> EvalDataset:
     """Load ``split`` of a dataset folder or Hub id, optionally only some labels and at
     most ``limit`` rows per label: a stratified random sample (categories taken in turn,
-    rows within a category shuffled with ``limit_seed``). Wrapped by ``aorgen eval --dataset``."""
+    rows within a category shuffled with ``limit_seed``). Wrapped by ``aorgen eval --dataset``.
+    ``config`` picks one config (e.g. ``minimal_pairs``); without it, every label but not the
+    minimal pairs."""
     import datasets
     import pyarrow as pa
 
@@ -98,9 +101,9 @@ def load_eval_dataset(
         datasets.utils.disable_progress_bars()
     try:
         if Path(name).is_dir():
-            ds = _load_local(Path(name), split)
+            ds = _load_local(Path(name), split, config)
         else:
-            ds = datasets.load_dataset(name, split=split, revision=revision)
+            ds = datasets.load_dataset(name, config, split=split, revision=revision)
     except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError,
             datasets.exceptions.DatasetGenerationError, pa.ArrowException) as exc:
         cause = exc.__cause__ if isinstance(exc, datasets.exceptions.DatasetGenerationError) and exc.__cause__ else exc
@@ -143,7 +146,7 @@ def stratified_sample(
     return sorted(keep)
 
 
-def _load_local(folder: Path, split: str):
+def _load_local(folder: Path, split: str, config: str | None = None):
     """A dataset folder's parquet shards for ``split``, loaded by explicit file list.
 
     (``load_dataset(folder)`` on a folder whose card declares ``configs`` caches by folder
@@ -151,7 +154,8 @@ def _load_local(folder: Path, split: str):
     """
     import datasets
 
-    files = sorted(folder.glob(f"data/*/{split}-*.parquet")) or sorted(folder.glob(f"data/{split}-*.parquet"))
+    files = sorted(f for f in folder.glob(f"data/{config or '*'}/{split}-*.parquet")
+                   if config or f.parent.name != "minimal_pairs") or sorted(folder.glob(f"data/{split}-*.parquet"))
     if not files:
         if not any(folder.rglob("*.parquet")):
             raise FileNotFoundError(f"no parquet shards under {folder}/data (not an aorgen dataset?)")

@@ -30,6 +30,8 @@ class SampleMeta(BaseModel):
     voice_accent: str = ""
     snr_db: float | None = None
     rt60_s: float | None = None
+    pair_condition: str | None = None  # audio minimal pairs: own_scene, no_scene, other_scene, harmful_scene
+    pair_of: str | None = None  # the pseudo_harmful row a minimal-pair row is made from
 
 
 class Generation(SampleMeta):

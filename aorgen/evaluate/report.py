@@ -17,6 +17,7 @@ import pandas as pd
 from aorgen.errors import AorgenError, require
 
 from . import metrics
+from .context_sensitivity import context_sensitivity
 
 CATEGORIES = (
     "media_fiction", "games_sports", "work_trades", "performance_arts", "home_everyday", "learning_events",
@@ -39,6 +40,7 @@ class Report:
     context_effect: pd.DataFrame
     breakdowns: dict[str, pd.DataFrame]
     replicates: pd.DataFrame | None = None
+    context_sensitivity: pd.DataFrame | None = None  # on the audio minimal pairs, when they were run
 
 
 def build_report(
@@ -54,12 +56,16 @@ def build_report(
     if out.exists() and not (out / "report.md").is_file():
         raise AorgenError("exists and is not an earlier report (it would be replaced): choose another folder",
                           file=out, field="--out")
+    pairs = context_sensitivity(df, n_boot=n_boot, seed=seed)
+    if "pair_condition" in df:  # minimal-pair rows only count in the context sensitivity
+        df = df[df["pair_condition"].isna()]
     tables = Report(
         out=out,
         summary=metrics.summary(df, n_boot=n_boot, seed=seed),
         orr_by_category=metrics.orr_by_category(df, n_boot=n_boot, seed=seed),
         context_effect=metrics.context_effect(df, n_boot=n_boot, seed=seed),
         breakdowns={f: metrics.breakdown(df, f, n_boot=n_boot, seed=seed) for f in metrics.BREAKDOWNS},
+        context_sensitivity=pairs,
     )
     tables.replicates = metrics.replicate_spread(df, tables.summary)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +140,12 @@ def _write_tables(r: Report, folder: Path, judge: str, n_boot: int, run_dirs: li
         "\n## Context effect: ORR(speech_only) − ORR(audio), paired by sample\n",
         _markdown(r.context_effect),
     ]
+    if r.context_sensitivity is not None and not r.context_sensitivity.empty:
+        r.context_sensitivity.to_csv(folder / "context_sensitivity.csv", index=False)
+        parts += ["\n## Context sensitivity: ORR(no or other scene) − ORR(own scene), audio minimal pairs\n",
+                  "Same voice and words, paired by script; brackets: paired bootstrap CI over scripts; "
+                  "`mcnemar_p`: exact McNemar test on the pairs that changed.\n",
+                  _markdown(r.context_sensitivity)]
     for factor, t in r.breakdowns.items():
         parts += [f"\n## ORR by {factor.replace('_', ' ')}\n", _markdown(_cells(t, factor))]
     if r.replicates is not None and not r.replicates.empty:
@@ -186,6 +198,7 @@ def _write_results(r: Report, df: pd.DataFrame, runs, folder: Path, judge: str, 
         "runs": {str(d): read_run_file(d) for d in run_dirs(runs)},
         "summary": records(r.summary), "orr_by_category": records(r.orr_by_category),
         "context_effect": records(r.context_effect),
+        "context_sensitivity": records(r.context_sensitivity) if r.context_sensitivity is not None else [],
         "replicates": records(r.replicates) if r.replicates is not None else [],
     }
     (folder / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

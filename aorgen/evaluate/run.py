@@ -39,7 +39,7 @@ RUN_FILE = "run.json"
 SHARDS_DIR = "shards"
 #: run.json fields that make up the configuration (one run folder = one configuration)
 CONFIG_FIELDS = ("model", "revision", "resolved_revision", "dtype", "adapter", "mitigation", "system",
-                 "options", "versions", "dataset", "split", "dataset_revision")
+                 "options", "versions", "dataset", "split", "dataset_revision", "dataset_config")
 
 
 @dataclass
@@ -86,6 +86,7 @@ def run_eval(
     labels: Sequence[str] | None = None,
     limit: int | None = None,
     dataset_revision: str | None = None,
+    dataset_config: str | None = None,
     force: bool = False,
     retry_errors: bool = True,
     progress: bool = True,
@@ -108,7 +109,7 @@ def run_eval(
         raise AorgenError("must be at least 1", item=str(batch_size), field="batch_size")
     options = generation or GenerationOptions()
     ds = load_eval_dataset(dataset, split=split, labels=labels, limit=limit, revision=dataset_revision,
-                           limit_seed=limit_seed)
+                           limit_seed=limit_seed, config=dataset_config)
     for cond in conds:
         if cond.audio_column and not ds.has_column(cond.audio_column):
             raise AorgenError(
@@ -124,6 +125,8 @@ def run_eval(
         "mitigation": mitigation or {}, "system": system, "options": options.model_dump(),
         "versions": versions(), "dataset": str(dataset), "split": split, "dataset_revision": dataset_revision,
     }
+    if dataset_config is not None:  # (absent otherwise, so earlier runs keep their configuration hash)
+        config["dataset_config"] = dataset_config
     chash = config_hash(config)
     run_dir = Path(out) / (name or run_name(model))
     samples = ds.samples
