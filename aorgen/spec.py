@@ -93,6 +93,8 @@ class SampleSpec(_Frozen):
     audio_format: Literal["flac", "wav"]
     stems: bool
     attempt: int = 0  # the intelligibility gate's re-draws of this sample (0: the first draw)
+    scene_attempt: int = 0  # the scene-match check's re-draws of the scene (aorgen.sceneqc)
+    scene_margin: float | None = None  # its CLAP margin: own scene text minus the best other
 
     @property
     def sources(self) -> list[SourceRef]:
