@@ -100,17 +100,23 @@ def test_curated_flag_on_the_cli_and_one_line_error_for_a_source_without_map(fsd
     assert bad.exit_code == 2 and "--curated" in bad.output and len(bad.output.strip().splitlines()) == 1
 
 
-def test_full_release_recipe_plans_over_an_imported_fsd50k_bank(fsd50k, tmp_path):
+def _full_recipe(fsd50k, tmp_path, categories: list[str], pseudo_harmful: int, **changes):
+    """release/aor-bench-v1-full.yaml over a curated import of ``fsd50k``, scaled down."""
     import_bank(f"fsd50k:{fsd50k}", tmp_path / "fsd50k", curated=True)
     data = yaml.safe_load((RELEASE_DIR / "aor-bench-v1-full.yaml").read_text())
     data["sound_banks"] = [str(RELEASE_DIR / b) if not b.endswith("fsd50k") else str(tmp_path / "fsd50k")
                            for b in data["sound_banks"]]
     data["templates"] = [str(RELEASE_DIR / t) for t in data["templates"]]
-    data["categories"] = ["learning_events", "games_sports"]
-    data["samples_per_category"] = {"pseudo_harmful": 60, "harmful_contrast": 0, "benign_control": 0}
+    data["categories"] = categories
+    data["samples_per_category"] = {"pseudo_harmful": pseudo_harmful, "harmful_contrast": 0, "benign_control": 0}
+    data["scene_qc"].update(changes)
     path = tmp_path / "full.yaml"
     path.write_text(yaml.safe_dump(data))
-    recipe = load_recipe(path)
+    return load_recipe(path)
+
+
+def test_full_release_recipe_plans_over_an_imported_fsd50k_bank(fsd50k, tmp_path):
+    recipe = _full_recipe(fsd50k, tmp_path, ["learning_events", "games_sports"], 60)
     assert recipe.scene_qc is not None
     the_plan = plan(recipe)
     assert "fsd50k" in {b.name for b in the_plan.banks}
@@ -124,15 +130,7 @@ def test_full_release_recipe_builds_with_fsd50k_and_scene_qc(fsd50k, tmp_path):
     from aorgen.build import build
     from aorgen.testing.tiny_models import build_tiny_clap
 
-    import_bank(f"fsd50k:{fsd50k}", tmp_path / "fsd50k", curated=True)
-    data = yaml.safe_load((RELEASE_DIR / "aor-bench-v1-full.yaml").read_text())
-    data["sound_banks"] = [str(RELEASE_DIR / b) if not b.endswith("fsd50k") else str(tmp_path / "fsd50k")
-                           for b in data["sound_banks"]]
-    data["templates"] = [str(RELEASE_DIR / t) for t in data["templates"]]
-    data["categories"] = ["learning_events"]
-    data["samples_per_category"] = {"pseudo_harmful": 3, "harmful_contrast": 0, "benign_control": 0}
-    data["scene_qc"]["model"] = str(build_tiny_clap(tmp_path / "clap", ["the", "sound", "of", "a"]))
-    path = tmp_path / "full.yaml"
-    path.write_text(yaml.safe_dump(data))
-    summary = build(load_recipe(path), tmp_path / "out", cache_dir=tmp_path / "cache")
+    recipe = _full_recipe(fsd50k, tmp_path, ["learning_events"], 3,
+                          model=str(build_tiny_clap(tmp_path / "clap", ["the", "sound", "of", "a"])))
+    summary = build(recipe, tmp_path / "out", cache_dir=tmp_path / "cache")
     assert summary.clips == 3 and "scene QC: " in summary.describe()
