@@ -276,7 +276,8 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         from aorgen.sceneqc import scene_qc
 
         checked = scene_qc(the_plan, recipe.scene_qc, _context([str(b.file) for b in the_plan.banks],
-                                                               str(cache_dir) if cache_dir else None))
+                                                               str(cache_dir) if cache_dir else None),
+                           workers=workers, executor=executor, address=address)
         stage_wall["scene QC"] = checked.wall_s
     gated = None
     if recipe.intelligibility is not None:

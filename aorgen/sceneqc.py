@@ -25,6 +25,7 @@ import numpy as np
 
 from aorgen.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
+from aorgen.executors import run_tasks
 from aorgen.plan import Plan
 from aorgen.recipe import SceneQCConfig
 from aorgen.render import RENDER_REVISION, RenderContext, premix, speech_key
@@ -119,7 +120,28 @@ class SceneQCResult:
                 f"{statistics.median(scored):.3f} (threshold {threshold:g}), {self.redrawn} re-drawn")
 
 
-def _embeddings(specs: list[SampleSpec], config: SceneQCConfig, ctx: RenderContext) -> np.ndarray:
+CHUNK = 25  # specs per stem task
+
+
+@dataclass
+class _StemTask:
+    indices: list[int]
+    specs: list[SampleSpec]
+    bank_paths: list[str]
+    cache_dir: str | None
+
+
+def _stem_task(task: _StemTask) -> tuple[list[int], list[np.ndarray]]:
+    """Background stems of a chunk of specs, rendered on a build worker (the premixes it makes
+    fill the cache the gate and the render then read)."""
+    from aorgen.build import _context  # the worker's render context (build imports this module)
+
+    ctx = _context(task.bank_paths, task.cache_dir)
+    return task.indices, [premix(spec, ctx)[1] for spec in task.specs]
+
+
+def _embeddings(specs: list[SampleSpec], config: SceneQCConfig, ctx: RenderContext, bank_paths: list[str],
+                workers: int, executor: str, address: str | None) -> np.ndarray:
     """CLAP embeddings of the specs' background stems, cached by model and background."""
     cache = ArrayCache(ctx.cache_dir, "clap") if ctx.cache_dir else None
     keys = [content_key("clap", config.model, RENDER_REVISION, speech_key(s.speech, s.sample_rate),
@@ -130,19 +152,24 @@ def _embeddings(specs: list[SampleSpec], config: SceneQCConfig, ctx: RenderConte
         if cache is not None and (hit := cache.get(key)) is not None:
             found[i] = np.asarray(hit)
     todo = [i for i in range(len(specs)) if i not in found]
-    scorer = scorer_for(config.model) if todo else None
-    for start in range(0, len(todo), config.batch_size):
-        batch = todo[start: start + config.batch_size]
-        with ctx.stage("scene qc"):
-            stems = [(premix(specs[i], ctx)[1], specs[i].sample_rate) for i in batch]
-            for i, emb in zip(batch, scorer.audio(stems)):
-                found[i] = emb
+    cache_dir = str(ctx.cache_dir) if ctx.cache_dir else None
+    tasks = [_StemTask(todo[k: k + CHUNK], [specs[i] for i in todo[k: k + CHUNK]], bank_paths, cache_dir)
+             for k in range(0, len(todo), CHUNK)]
+    for indices, stems in run_tasks(_stem_task, tasks, workers=workers, executor=executor, address=address):
+        scorer = scorer_for(config.model)
+        for k in range(0, len(indices), config.batch_size):
+            with ctx.stage("scene qc"):
+                emb = scorer.audio([(x, specs[i].sample_rate) for i, x in
+                                    zip(indices[k: k + config.batch_size], stems[k: k + config.batch_size])])
+            for i, e in zip(indices[k: k + config.batch_size], emb):
+                found[i] = e
                 if cache is not None:
-                    cache.put(keys[i], emb)
+                    cache.put(keys[i], e)
     return np.stack([found[i] for i in range(len(specs))]) if specs else np.zeros((0, 1))
 
 
-def scene_qc(the_plan: Plan, config: SceneQCConfig, ctx: RenderContext) -> SceneQCResult:
+def scene_qc(the_plan: Plan, config: SceneQCConfig, ctx: RenderContext, *, workers: int = 1,
+             executor: str = "local", address: str | None = None) -> SceneQCResult:
     """The plan's specs with their scenes checked (and re-drawn where below the margin);
     ``the_plan.redraw`` is wrapped so the intelligibility gate's re-draws keep the checked scene."""
     start = time.perf_counter()
@@ -153,7 +180,8 @@ def scene_qc(the_plan: Plan, config: SceneQCConfig, ctx: RenderContext) -> Scene
     result = SceneQCResult([])
     pending = list(the_plan.specs)
     for attempt in range(config.attempts):
-        scores = margins(_embeddings(pending, config, ctx), text,
+        embedded = _embeddings(pending, config, ctx, [str(b.file) for b in the_plan.banks], workers, executor, address)
+        scores = margins(embedded, text,
                          [{index[t] for t in s.scene_tags} for s in pending])
         low = []
         for spec, margin in zip(pending, scores):

@@ -35,10 +35,10 @@ def _recipe(mini, tiny_clap, margin: float, attempts: int = 3, **extra):
     return load_recipe(mini["recipe"])
 
 
-def _checked(recipe, cache):
+def _checked(recipe, cache, workers: int = 1):
     the_plan = plan(recipe)
     ctx = _context([str(b.file) for b in the_plan.banks], str(cache))
-    return the_plan, ctx, scene_qc(the_plan, recipe.scene_qc, ctx)
+    return the_plan, ctx, scene_qc(the_plan, recipe.scene_qc, ctx, workers=workers)
 
 
 def test_margin_is_own_best_minus_other_best():
@@ -68,7 +68,7 @@ def test_scorer_loads_a_checkpoint_folder(tiny_clap):
     assert not np.allclose(text[0], text[1])
 
 
-def test_clips_below_the_margin_are_redrawn_and_the_best_draw_kept(mini, tiny_clap):
+def test_clips_below_the_margin_are_redrawn_and_the_best_draw_kept(mini, tiny_clap, monkeypatch):
     # a margin of 2 cannot be reached (cosine margins lie in [-2, 2)): every clip is drawn 3 times
     recipe = _recipe(mini, tiny_clap, margin=2.0, attempts=3)
     the_plan, ctx, result = _checked(recipe, mini["cache"])
@@ -85,12 +85,14 @@ def test_clips_below_the_margin_are_redrawn_and_the_best_draw_kept(mini, tiny_cl
 
         own = [{tags.index(t) for t in spec.scene_tags}] * 3
         text = scorer_for(str(tiny_clap)).texts([scene_text(t, recipe.scene_qc) for t in tags])
-        scores = margins(_embeddings(draws, recipe.scene_qc, ctx), text, own)
+        scores = margins(_embeddings(draws, recipe.scene_qc, ctx, [str(b.file) for b in fresh.banks], 2, "local", None),
+                         text, own)
         assert spec.scene_margin == pytest.approx(max(scores), abs=1e-4)
         assert spec.scene_attempt == int(np.argmax(scores))
         assert spec.background == draws[spec.scene_attempt].background
-    # the same recipe gives the same checked specs (cached embeddings or not)
-    assert [s.model_dump() for s in _checked(recipe, mini["root"] / "other-cache")[2].specs] == \
+    # the same recipe gives the same checked specs, with a fresh cache and stems rendered on 2 workers
+    monkeypatch.setattr("aorgen.sceneqc.CHUNK", 2)
+    assert [s.model_dump() for s in _checked(recipe, mini["root"] / "other-cache", workers=2)[2].specs] == \
         [s.model_dump() for s in result.specs]
     # the gate's re-draws keep the checked scene
     spec = result.specs[0]
