@@ -73,6 +73,7 @@ class BuildSummary:
     redrawn: int = 0  # intelligibility gate: clips drawn again
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) the gate dropped
     stage_wall_s: dict[str, float] = field(default_factory=dict)  # wall time of plan, gate, render
+    scene_qc: str = ""  # the scene-match check's summary line (aorgen.sceneqc), when it ran
 
     @property
     def clips_per_s(self) -> float:
@@ -87,7 +88,8 @@ class BuildSummary:
                 + ("\nwall per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_wall_s.items())
                    if self.stage_wall_s else "")
                 + (f"\nintelligibility gate: {self.redrawn} re-drawn, {len(self.dropped)} dropped"
-                   + "".join(f"\n  dropped {i}: {why}" for i, why in self.dropped) if self.dropped or self.redrawn else ""))
+                   + "".join(f"\n  dropped {i}: {why}" for i, why in self.dropped) if self.dropped or self.redrawn else "")
+                + (f"\n{self.scene_qc}" if self.scene_qc else ""))
 
 
 _WORKER_CONTEXTS: dict[tuple, RenderContext] = {}
@@ -270,6 +272,14 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     final = out / name
     if final.exists() and not overwrite:
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
+    checked = None
+    if recipe.scene_qc is not None:  # before the gate: its re-draws keep the checked scene
+        from aorgen.sceneqc import scene_qc
+
+        checked = scene_qc(the_plan, recipe.scene_qc, _context([str(b.file) for b in the_plan.banks],
+                                                               str(cache_dir) if cache_dir else None),
+                           workers=workers, executor=executor, address=address)
+        stage_wall["scene QC"] = checked.wall_s
     gated = None
     if recipe.intelligibility is not None:
         from aorgen.gate import gate
@@ -288,6 +298,8 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     summary = BuildSummary(folder=final, shards=len(shards), stage_wall_s=stage_wall)
     if gated is not None:
         summary.redrawn, summary.dropped = gated.redrawn, gated.dropped
+    if checked is not None:
+        summary.scene_qc = checked.describe(recipe.scene_qc.margin)
     staging = out / f".{name}.partial"
     with _discard_on_error(staging, out if created else None), build_lock(out, name), write_errors(staging):
         digest = plan_digest(the_plan.specs)

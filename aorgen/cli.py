@@ -345,14 +345,16 @@ def soundbank_stats(banks):
 @click.option("--tags-map", type=click.Path(path_type=Path), help="YAML label -> scene tags, merged over the default.")
 @click.option("--sample-rate", type=click.IntRange(min=1000, max=384000), help="Resample to this rate (default: keep the source rate).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing bank folder.")
-def soundbank_import(source, out, licenses, bank_name, role, tags_map, sample_rate, overwrite):
+@click.option("--curated", is_flag=True, help="Use the source's reviewed label map and licence allow-list "
+              "(fsd50k: CC0/CC-BY only, no gunshot/explosion/scream labels).")
+def soundbank_import(source, out, licenses, bank_name, role, tags_map, sample_rate, overwrite, curated):
     """Import SOURCE as a bank: folder:PATH, esc50:PATH, fsd50k:PATH, urbansound8k:PATH,
     soundata:NAME or hf:REPO_ID (the last two download first)."""
     from aorgen.importers import import_bank
 
     summary = import_bank(source, out, licenses=[s.strip() for s in licenses.split(",")] if licenses else None,
                           bank_name=bank_name, role=role, tags_map=tags_map, sample_rate=sample_rate,
-                          overwrite=overwrite, progress=_progress_bar("importing"))
+                          overwrite=overwrite, progress=_progress_bar("importing"), curated=curated)
     click.echo(summary.describe())
 
 

@@ -51,6 +51,8 @@ class Plan:
     redraw: Callable[[SampleSpec, int], SampleSpec] | None = None
     # (script id, reason) of scripts the recipe's licence filter left without a scene recording
     excluded: list[tuple[str, str]] = field(default_factory=list)
+    # (spec, attempt) -> the spec with only its scene (bed, events, context) drawn again (scene QC)
+    redraw_scene: Callable[[SampleSpec, int], SampleSpec] | None = None
     # kept specs -> their audio minimal pairs (recipe ``minimal_pairs``), drawn after the gate
     pairs: Callable[[list[SampleSpec]], list[SampleSpec]] | None = None
 
@@ -182,6 +184,14 @@ def plan(recipe: Recipe) -> Plan:
         k, order = slots[spec.id]
         return _sample(recipe, k, order, groups, rooms, scenes, attempt)
 
+    def redraw_scene(spec: SampleSpec, attempt: int) -> SampleSpec:
+        rng = seeded_rng(recipe.seed, f"{spec.id}/scene-attempt-{attempt}")
+        bed, picked, events = _draw_scene(recipe, scenes, spec.scene_tags, rng, spec.id, spec.script_id)
+        return spec.model_copy(update={
+            "background": BackgroundSpec(source=_ref(*bed), offset_s=round(float(rng.uniform(0, bed[1].duration_s)), 3)),
+            "events": events, "context": rendered_context(bed[1], [clip for _, clip in picked]),
+            "scene_attempt": attempt})
+
     pairs = None
     if recipe.minimal_pairs is not None:
         from aorgen.minimal_pairs import check_neutral_tags, pair_specs
@@ -191,7 +201,28 @@ def plan(recipe: Recipe) -> Plan:
         def pairs(kept: list[SampleSpec]) -> list[SampleSpec]:
             return pair_specs(recipe, kept, scripts, scenes)
 
-    return Plan(recipe, specs, banks, rooms, voices, redraw, excluded, pairs)
+    return Plan(recipe, specs, banks, rooms, voices, redraw, excluded, redraw_scene, pairs)
+
+
+def _draw_scene(recipe: Recipe, scenes: _Scenes, tags: tuple[str, ...], rng: np.random.Generator, where: str,
+                item: str):
+    """(bed, picked event clips, EventSpecs) of a scene, drawn from ``rng``."""
+    scene = recipe.scene
+    bed = scenes.pick_bed(tags, rng, scene.procedural_bed_probability)
+    if bed is None:
+        raise AorgenError("no background bed for these scene tags", file=where, item=item, field="scene_tags")
+    n_events = int(rng.integers(int(scene.events.low), int(scene.events.high) + 1))
+    picked = scenes.pick_events(tags, n_events, rng)
+    events = tuple(
+        EventSpec(
+            source=_ref(bank, clip),
+            anchor="before" if i < 2 else str(rng.choice(["before", "during", "after"])),
+            position=round(float(rng.random()), 4),
+            event_to_bed_db=round(float(rng.uniform(scene.event_to_bed_db.low, scene.event_to_bed_db.high)), 2),
+        )
+        for i, (bank, clip) in enumerate(picked)
+    )
+    return bed, picked, events
 
 
 def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:
@@ -229,21 +260,8 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
     style = script.style if script.style in voice.styles else "neutral"  # only what the engine renders
 
     scene = recipe.scene
-    bed = scenes.pick_bed(script.scene_tags, rng, scene.procedural_bed_probability)
-    if bed is None:
-        raise AorgenError("no background bed for these scene tags", file=f"{item.file}:{item.line}",
-                          item=script.id, field="scene_tags")
-    n_events = int(rng.integers(int(scene.events.low), int(scene.events.high) + 1))
-    picked = scenes.pick_events(script.scene_tags, n_events, rng)
-    events = tuple(
-        EventSpec(
-            source=_ref(bank, clip),
-            anchor="before" if i < 2 else str(rng.choice(["before", "during", "after"])),
-            position=round(float(rng.random()), 4),
-            event_to_bed_db=round(float(rng.uniform(scene.event_to_bed_db.low, scene.event_to_bed_db.high)), 2),
-        )
-        for i, (bank, clip) in enumerate(picked)
-    )
+    bed, picked, events = _draw_scene(recipe, scenes, script.scene_tags, rng, f"{item.file}:{item.line}",
+                                        script.id)
     room = rooms[_balanced(k, len(rooms), math.lcm(len(groups), len(bands), len(rates)))]
     if attempt and room is not None:  # a re-draw keeps "in a room or not" but may change the room
         pool = [r for r in rooms if r is not None]

@@ -125,6 +125,20 @@ class MinimalPairsConfig(_Strict):
                                            "home_cooking", "farm"], min_length=1)
 
 
+class SceneQCConfig(_Strict):
+    """The scene-match check (``aorgen.sceneqc``): a CLAP model scores each clip's background
+    stem against its scene's text and every other scene's text; a clip whose margin (own
+    similarity minus the best other) is below ``margin`` gets its scene re-drawn, up to
+    ``attempts`` draws (the best one is kept). ``model``: a Hugging Face id or a local folder."""
+
+    model: str = "laion/clap-htsat-unfused"
+    prompt: str = Field("the sound of a {scene}", pattern=r"\{scene\}")
+    texts: dict[str, str] = {}  # scene tag -> its text, instead of the prompt
+    margin: float = Field(0.0, ge=-2, le=2)
+    attempts: int = Field(3, ge=1, le=20)
+    batch_size: int = Field(8, ge=1, le=1024)
+
+
 class SplitConfig(_Strict):
     test_fraction: float = Field(0.3, ge=0, le=1)
 
@@ -147,6 +161,7 @@ class Recipe(_Strict):
     split: SplitConfig = SplitConfig()
     intelligibility: IntelligibilityConfig | None = None
     minimal_pairs: MinimalPairsConfig | None = None  # {} turns them on (the config `minimal_pairs`)
+    scene_qc: SceneQCConfig | None = None  # None: no scene-match check (the offline default)
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True

@@ -93,17 +93,21 @@ class SampleSpec(_Frozen):
     audio_format: Literal["flac", "wav"]
     stems: bool
     attempt: int = 0  # the intelligibility gate's re-draws of this sample (0: the first draw)
+    scene_attempt: int = 0  # the scene-match check's re-draws of the scene (aorgen.sceneqc)
+    scene_margin: float | None = None  # its CLAP margin: own scene text minus the best other
     # audio minimal pairs (aorgen.minimal_pairs): the row's condition and the row it pairs with
     pair_condition: Literal["own_scene", "no_scene", "other_scene", "harmful_scene"] | None = None
     pair_of: str | None = None
 
     @model_serializer(mode="wrap")
-    def _drop_unset_pair(self, handler):
-        """The pair fields are left out while unset, so every other row's spec JSON (and with
-        it the row's reuse and byte-identical re-render) is unchanged by them."""
+    def _drop_unset(self, handler):
+        """The scene-check and pair fields are left out while unset, so the spec JSON of a row
+        that uses neither (and with it the row's reuse and byte-identical re-render) is
+        unchanged by them."""
         data = handler(self)
-        for name in ("pair_condition", "pair_of"):
-            if data.get(name, 0) is None:
+        for name, unset in (("scene_attempt", 0), ("scene_margin", None), ("pair_condition", None),
+                            ("pair_of", None)):
+            if name in data and data[name] == unset:
                 del data[name]
         return data
 

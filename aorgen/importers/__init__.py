@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from aorgen.errors import AorgenError
-from aorgen.importers import esc50, folder, fsd50k, urbansound8k
+from aorgen.importers import esc50, folder, fsd50k, fsd50k_map, urbansound8k
 from aorgen.importers.base import Role, SourceClip, SourceSet
 from aorgen.importers.remote import fetch_hub, fetch_soundata
 from aorgen.importers.tags import load_tags_map, tags_for
@@ -29,6 +29,10 @@ READERS: dict[str, Callable[[Path], SourceSet]] = {
     "esc50": esc50.read,
     "fsd50k": fsd50k.read,
     "urbansound8k": urbansound8k.read,
+}
+# Reviewed label -> scene-tag maps with their licence allow-list (``--curated``).
+CURATED: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
+    "fsd50k": (fsd50k_map.TAGS, fsd50k_map.LICENSES),
 }
 FETCHERS: dict[str, Callable[[str], tuple[str, Path]]] = {"soundata": fetch_soundata, "hf": fetch_hub}
 SOURCE_KINDS = (*READERS, *FETCHERS)
@@ -119,12 +123,23 @@ def _builtin_tags() -> frozenset[str]:
 
 def import_bank(source: str, out: Path, *, licenses: list[str] | None = None, bank_name: str | None = None,
                 role: Role | None = None, tags_map: Path | None = None, sample_rate: int | None = None,
-                overwrite: bool = False, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-    """Import ``source`` (``KIND:PATH``) as a sound bank in the folder ``out``."""
+                overwrite: bool = False, progress: Callable[[int, int], None] | None = None,
+                curated: bool = False) -> ImportSummary:
+    """Import ``source`` (``KIND:PATH``) as a sound bank in the folder ``out``. ``curated``: use
+    the source's reviewed map and licence allow-list (``CURATED``) instead of the defaults
+    (``licenses`` given explicitly still wins)."""
     out = Path(out)
     check_out(out, overwrite)  # fail before reading a large dataset
+    base = None
+    if curated:
+        kind = source.partition(":")[0]
+        if kind not in CURATED:
+            raise AorgenError(f"no curated map for '{kind}' (there is one for: {', '.join(CURATED)})",
+                              field="--curated")
+        base, curated_licenses = CURATED[kind]
+        licenses = licenses or list(curated_licenses)
     allowed = parse_licenses(licenses)
-    mapping = load_tags_map(tags_map)
+    mapping = load_tags_map(tags_map, base)
     if sample_rate is not None and sample_rate <= 0:
         raise AorgenError("must be a positive number of Hz", field="--sample-rate")
     if bank_name is not None and not _BANK_NAME.match(bank_name):
@@ -151,4 +166,4 @@ def import_bank(source: str, out: Path, *, licenses: list[str] | None = None, ba
     return summary
 
 
-__all__ = ["ImportSummary", "READERS", "SOURCE_KINDS", "SourceClip", "SourceSet", "import_bank", "resolve_source"]
+__all__ = ["CURATED", "ImportSummary", "READERS", "SOURCE_KINDS", "SourceClip", "SourceSet", "import_bank", "resolve_source"]

@@ -87,9 +87,10 @@ def normalise_label(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
 
-def load_tags_map(path: Path | None) -> dict[str, tuple[str, ...]]:
-    """The default map with a user's YAML file (label -> list of scene tags) merged over it."""
-    merged = dict(DEFAULT_TAGS)
+def load_tags_map(path: Path | None, base: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[str, ...]]:
+    """The default map (or ``base``, e.g. a curated one) with a user's YAML file (label -> list
+    of scene tags) merged over it."""
+    merged = DEFAULT_TAGS.copy() if base is None else {normalise_label(k): tuple(v) for k, v in base.items()}
     if path is None:
         return merged
     data = read_yaml(Path(path))

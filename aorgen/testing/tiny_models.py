@@ -298,3 +298,39 @@ def build_tiny_whisper(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+def build_tiny_clap(folder: Path, words: list[str] = (), seed: int = 0) -> Path:
+    """A tiny random ClapModel and its ClapProcessor written to ``folder`` like a Hub checkpoint:
+    the default ClapFeatureExtractor (48 kHz, fused 4-channel mel input, hence
+    ``enable_fusion``) and a byte-level BPE RobertaTokenizer built offline from single
+    characters plus one merge chain per word in ``words`` (any text tokenises)."""
+    import torch
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, RobertaTokenizer
+
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])}
+    for ch in "Ġabcdefghijklmnopqrstuvwxyz0123456789-'":
+        vocab.setdefault(ch, len(vocab))
+    merges: list[tuple[str, str]] = []
+    for word in dict.fromkeys(w.lower() for w in words):
+        merged = "Ġ"
+        for ch in word:
+            if (merged, ch) not in merges:
+                merges.append((merged, ch))
+            merged += ch
+            vocab.setdefault(merged, len(vocab))
+    tokenizer = RobertaTokenizer(vocab=vocab, merges=merges)
+    torch.manual_seed(seed)
+    config = ClapConfig(
+        text_config={"vocab_size": len(vocab), "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "intermediate_size": 37, "max_position_embeddings": 80, "pad_token_id": 1,
+                     "bos_token_id": 0, "eos_token_id": 2, "projection_hidden_size": 32},
+        audio_config={"hidden_size": 16, "patch_embeds_hidden_size": 8, "depths": [1, 1],
+                      "num_attention_heads": [2, 2], "window_size": 8, "spec_size": 256, "num_mel_bins": 64,
+                      "projection_hidden_size": 32, "enable_fusion": True},
+        projection_dim=16,
+    )
+    folder = Path(folder)
+    ClapModel(config).eval().save_pretrained(folder)
+    ClapProcessor(feature_extractor=ClapFeatureExtractor(), tokenizer=tokenizer).save_pretrained(folder)
+    return folder

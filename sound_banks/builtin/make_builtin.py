@@ -46,6 +46,7 @@ import io
 import os
 import struct
 import subprocess
+import sys
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ VERSIONS = {
     "supertuxkart-data": "1.4+dfsg-2", "tuxpaint-data": "1:0.9.28-sdl2-1",
     "unknown-horizons": "2019.1-6", "warzone2100-data": "4.3.3-3",
     "wesnoth-1.16-data": "1:1.16.9-1", "wesnoth-1.16-music": "1:1.16.9-1",
-    "widelands-data": "2:1.1-3",
+    "widelands-data": "2:1.1-3", "xboard": "4.9.1-2+b1", "pychess": "1.0.3-1",
 }
 
 
@@ -189,6 +190,8 @@ def TUX(f): return Src("tuxpaint-data", f"usr/share/tuxpaint/sounds/{f}")
 def GNUBG(f): return Src("gnubg-data", f"usr/share/gnubg/sounds/{f}")
 def UH(f): return Src("unknown-horizons", f"usr/share/unknown-horizons/content/audio/sounds/{f}")
 def STUX(f): return Src("supertux-data", f"usr/share/games/supertux2/sounds/{f}")
+def XB(f): return Src("xboard", f"usr/share/games/xboard/sounds/{f}")
+def PYC(f): return Src("pychess", f"usr/share/pychess/sounds/{f}")
 
 
 # --------------------------------------------------------------------------- recipes
@@ -294,6 +297,8 @@ TUXPAINT = Lic("GPL-2.0-or-later", "Bill Kendrick and Tux Paint contributors (De
 GNUBG_L = Lic("GPL-3.0-or-later", "GNU Backgammon authors (Debian gnubg-data)")
 UNKNOWN_H = Lic("CC-BY-SA-3.0", "Unknown Horizons Team (Debian unknown-horizons)")
 SUPERTUX = Lic("GPL-3.0-or-later", "SuperTux team (Debian supertux-data)")
+XBOARD = Lic("GPL-3.0-or-later", "XBoard authors (Free Software Foundation; Digital Equipment Corp.), XBoard 4.9.1 sounds (Debian xboard)")
+PYCHESS = Lic("GPL-3.0-or-later", "Thomas Dybdahl Ahle and PyChess contributors, PyChess 1.0.3 sounds (Debian pychess)")
 GC_MEMORY = Lic("LAL-1.2", "Lionel Allorge, Yves Combe, GCompris memory-sound activity (Debian gcompris-qt-data), Free Art License 1.2")
 GC_GPL = Lic("GPL-3.0-or-later", "Bruno Coudoin and GCompris contributors (Debian gcompris-qt-data)")
 GC_INSTR = Lic("GPL-3.0-or-later", "Sylvain Dechy, Jérome Blanchard, Julie Jules, Chloé Tuvuku, GCompris instruments activity (Debian gcompris-qt-data)")
@@ -414,14 +419,14 @@ CLIPS: list[Clip] = [
     Clip("ottd-jet-flyby", EV, ["action_movie", "war_movie"], ["jet_flyby"], "a jet fighter roaring past",
          opensfx("'Modern jet take off', original '5_Navy-Blue-Angels-jets_CLIP.wav' by ibisradio, edited by Wuzzy (per-file tag: CC0 1.0)"),
          take(OTTD(61))),
-    Clip("wesnoth-gunshot", EV, ["tv_crime_drama", "action_movie"], ["gunshot"], "a single handgun shot in a drama", WESNOTH,
+    Clip("wesnoth-gunshot", EV, ["action_movie"], ["gunshot"], "a single handgun shot in a drama", WESNOTH,
          take(WES("gunshot.wav"))),
     Clip("lc-siren", EV, ["tv_crime_drama", "hospital_ward"], ["siren"], "an emergency-vehicle siren wailing past", LINCITY,
          take(LC("Health4.wav"))),
     Clip("lc-city-traffic", BG, ["tv_crime_drama"], ["city_traffic"], "busy city street traffic, engines passing", LINCITY,
          chain(take(LC("TraficHigh1.wav"), 0, 3.5), take(LC("TraficHigh2.wav"), 0, 3.9), take(LC("TraficHigh3.wav"), 0, 3.6)),
          loopable=True),
-    Clip("wesnoth-suspense-music", BG, ["horror_movie"], ["suspense_music"], "dark, tense suspense music from a film score",
+    Clip("wesnoth-suspense-music", BG, ["horror_movie", "tv_crime_drama", "action_movie"], ["suspense_music"], "dark, tense suspense music from a film score",
          WESNOTH_MUSIC, steady(WESM("suspense.ogg"), 12.0, skip=3.0), loopable=True),
     Clip("stk-thunder", EV, ["horror_movie", "radio_drama"], ["thunder_clap"], "a crack of thunder on a stormy night",
          stk("CC-BY-3.0", "Mike Koenig (soundbible.com/318), modified by Marianne 'Auria' Gagnon"), take(STK("sfx/thunder.ogg"))),
@@ -437,7 +442,7 @@ CLIPS: list[Clip] = [
              (take(WZ("sfx/weapons/hwtzflgt.ogg")), 4.6, -6), (take(WZ("sfx/explons/smlexpl.ogg")), 6.2, -3),
              (take(WZ("sfx/weapons/mgheavy.ogg")), 6.8, -2), (take(WZ("sfx/weapons/mortar.ogg")), 8.2, -4),
              (take(WZ("sfx/explons/lrgexpl.ogg")), 9.0, -6), (take(WZ("sfx/weapons/mgbar1.ogg")), 9.6, -3))),
-    Clip("0ad-musket-volley", EV, ["war_movie", "military_museum"], ["musket_shot"], "old muskets firing a volley", ZAD,
+    Clip("0ad-musket-volley", EV, ["war_movie"], ["musket_shot"], "old muskets firing a volley", ZAD,
          mix(2.4, (take(AD("attack/weapon/Musket_1.ogg")), 0.0, 0), (take(AD("attack/weapon/Musket_2.ogg")), 0.35, -2),
              (take(AD("attack/weapon/Musket_3.ogg")), 0.6, -3))),
     Clip("warzone-artillery", EV, ["war_movie"], ["cannon_fire", "explosion"], "a heavy cannon firing and a shell exploding",
@@ -474,7 +479,7 @@ CLIPS: list[Clip] = [
          stk("GPL-2.0-or-later", "wansti (SuperTux team)"), mix(1.6, *every(take(STK("sfx/ball_bounce.ogg")), 0.0, 0.42, 4, 0, [0, -1, -2, -4]))),
     Clip("uh-ring-bell", EV, ["boxing_match"], ["bell_ring"], "a bell clanging to start the round",
          UNKNOWN_H, take(UH("ships_bell.ogg"), 0, 3.0)),
-    Clip("boxing-punches", EV, ["boxing_match", "martial_arts_dojo"], ["punch"], "punches landing on a body",
+    Clip("boxing-punches", EV, ["boxing_match"], ["punch"], "punches landing on a body",
          Lic(WESNOTH.spdx, WESNOTH.attribution + "; 'DSPUNCH' by Freedoom contributors (BSD-3-Clause)"),
          mix(1.5, (take(WES("fist.ogg")), 0.0, 0), (take(FD("DSPUNCH")), 0.35, -2), (take(WES("fist.ogg")), 0.8, -1))),
     Clip("ottd-crowd-ooh", EV, ["boxing_match", "rap_battle"], ["crowd_ooh"], "a crowd going 'oooh' in reaction",
@@ -612,7 +617,7 @@ CLIPS: list[Clip] = [
          take(H2("The Black Pearl 1.0", "SabianCrash-Hardest.wav"), 0, 3.0)),
     Clip("stk-party-music", BG, ["karaoke_bar", "birthday_party"], ["pop_music"], "cheerful upbeat instrumental pop music",
          stk("CC-BY-SA-3.0", "Claude Werner (bollen), 'hacienda'"), steady(STK("music/hacienda.ogg"), 12.0, skip=4.0), loopable=True),
-    Clip("ottd-applause", EV, ["karaoke_bar", "poetry_slam", "theatre_rehearsal", "comedy_club", "magic_show"], ["applause"],
+    Clip("ottd-applause", EV, ["karaoke_bar", "poetry_slam", "theatre_rehearsal", "comedy_club", "magic_show", "history_lecture"], ["applause"],
          "an audience applauding enthusiastically",
          opensfx("'Applause', original 'Approx 850 - Enthusiast Audience.wav' by lonemonk, edited by Wuzzy (per-file tag: CC BY 3.0)"),
          take(OTTD(29))),
@@ -625,7 +630,7 @@ CLIPS: list[Clip] = [
          mix(2.2, *[(take(H2("Gimme A Hand 1.0", f"Fingersnap-{v}.wav")), t, g) for t, v, g in
                     [(0.0, "Hard", 0), (0.13, "Med", -3), (0.41, "Hardest", 0), (0.55, "Soft", -4), (0.83, "Hard", -1),
                      (0.97, "Med", -3), (1.22, "Hard", -1), (1.4, "Soft", -5), (1.66, "Med", -2)]])),
-    Clip("wesnoth-orchestral-music", BG, ["orchestra_rehearsal"], ["orchestral_music", "strings", "brass"],
+    Clip("wesnoth-orchestral-music", BG, ["orchestra_rehearsal", "theatre_rehearsal"], ["orchestral_music", "strings", "brass"],
          "a full orchestra playing a dramatic symphonic passage", WESNOTH_MUSIC,
          steady(WESM("the_dangerous_symphony.ogg"), 12.0, skip=5.0), loopable=True),
     Clip("gc-violin-phrase", EV, ["orchestra_rehearsal"], ["violin"], "a violin playing a short phrase", GC_INSTR,
@@ -697,11 +702,11 @@ CLIPS: list[Clip] = [
          stk("CC-BY-3.0", "'Snottyboi' (soundbible.com/1375)"), take(STK("sfx/swatter.ogg"))),
     # ------------------------------------------------------------------ learning_events
     Clip("lc-school-bell", EV, ["classroom"], ["school_bell"], "a school bell ringing for class", LINCITY, take(LC("School2.wav"))),
-    Clip("uh-page-turns", EV, ["classroom", "history_lecture", "museum_tour"], ["page_turn"], "pages of a book being turned",
+    Clip("uh-page-turns", EV, ["classroom", "history_lecture", "museum_tour", "military_museum", "first_aid_training"], ["page_turn"], "pages of a book being turned",
          UNKNOWN_H, mix(1.8, (take(UH("flippage.ogg")), 0.0, 0), (take(UH("flippage.ogg")), 0.9, -2))),
     Clip("tux-eraser-scrub", EV, ["classroom"], ["eraser_rub"], "rubbing with an eraser on paper", TUXPAINT,
          mix(1.2, *every(take(TUX("eraser2.wav")), 0.0, 0.3, 4, 0, [0, -2]))),
-    Clip("mt-footsteps-hall", EV, ["museum_tour", "military_museum"], ["footsteps_hard_floor"], "footsteps echoing across a hard floor",
+    Clip("mt-footsteps-hall", EV, ["museum_tour", "military_museum", "history_lecture"], ["footsteps_hard_floor"], "footsteps echoing across a hard floor",
          MINETEST, footsteps([MT("default", f"default_hard_footstep.{i}.ogg") for i in (1, 2, 3)], 0.55, 6, [0, -1, -2])),
     Clip("fdt-alarm-beeps", BG, ["fire_drill"], ["alarm_beeping"], "an electronic alarm beeping insistently",
          fdt("CC-BY-SA-3.0", "Tim/corsica_s ('alarm-clock-elapsed')"), take(FDT("alarm-clock-elapsed.oga"), 0, 6.0), loopable=True),
@@ -718,6 +723,44 @@ CLIPS: list[Clip] = [
          take(WES("horn-signals/horn-1.ogg"))),
     Clip("gc-timpani-roll", EV, ["orchestra_rehearsal", "magic_show"], ["timpani_roll"], "a timpani roll swelling", GC_INSTR,
          take(GC("instruments", "timpani.ogg"), 0, 4.0)),
+    # Added for issue 15 (weakest scenes); see CHANGES.
+    Clip("xb-dojo-gong", EV, ["martial_arts_dojo"], ["gong"], "a gong struck to open a training session", XBOARD,
+         take(XB("gong.wav"))),
+    Clip("xb-mat-slap", EV, ["martial_arts_dojo"], ["slap", "breakfall"], "sharp slaps on a training mat, like breakfalls",
+         XBOARD, mix(1.4, (take(XB("slap.wav")), 0.0, 0), (take(XB("slap.wav")), 0.55, -2), (take(XB("slap.wav")), 1.0, -1))),
+    Clip("pychess-moves-clock", EV, ["chess_tournament"], ["chess_move", "wooden_thunk"],
+         "chess pieces set down on a board and a wooden knock on the clock", Lic(PYCHESS.spdx, PYCHESS.attribution
+         + "; 'woodthunk.wav' from XBoard 4.9.1 (Debian xboard, GPL-3.0-or-later)"),
+         mix(1.6, (take(PYC("move1.ogg")), 0.0, 0), (take(PYC("capture2.ogg")), 0.5, 0), (take(XB("woodthunk.wav")), 1.1, -3))),
+    Clip("pychess-alarm", EV, ["fire_drill"], ["alarm_bell"], "an alarm bell ringing", PYCHESS, take(PYC("alarm.ogg"), 0, 4.0)),
+]
+
+# What issue 15 changed (README "Changes"): (tag, before, after, why).
+CHANGES = [
+    ("military_museum", "musket volley, hall footsteps, war horn; procedural room-tone bed",
+     "hall footsteps, war horn, page turns (musket volley removed)",
+     "a musket volley over room tone sounds like gunfire indoors: it supports the harmful reading"),
+    ("martial_arts_dojo", "punches on a body, staff strikes; room-tone bed",
+     "staff strikes, dojo gong, mat slaps (xboard; punches removed)",
+     "punches over room tone sound like an assault; a gong and breakfall slaps are training sounds"),
+    ("tv_crime_drama", "city traffic bed; tyre skid, handgun shot, siren",
+     "city traffic or suspense film-score bed; tyre skid, siren (handgun shot removed)",
+     "a lone real-sounding gunshot supports the harmful reading; a film score says 'fiction'"),
+    ("action_movie", "helicopter bed; skid, crash, jet, gunshot", "helicopter or suspense film-score bed; same events",
+     "the score tells a listener it is a film, not a street"),
+    ("chess_tournament", "clock-ticking bed; generic game pieces", "+ chess pieces and a clock knock (pychess, xboard)",
+     "a recorded chess move is the scene's signature sound"),
+    ("theatre_rehearsal", "room-tone bed; footsteps, applause, clap", "orchestral bed (pit orchestra) or room tone; same events",
+     "no tag left with only a procedural bed"),
+    ("history_lecture", "room-tone bed; page turns only", "room tone; page turns, hall footsteps, applause",
+     "one event could not fill a 3-5 s lead-in with two cues"),
+    ("first_aid_training", "room-tone bed; heartbeat only", "room tone; heartbeat, page turns (course manual)",
+     "two distinct cues in the lead-in"),
+    ("fire_drill", "alarm-beep bed; crossing bell, fire siren", "+ an alarm bell ringing (pychess)",
+     "a ringing alarm bell is what a drill sounds like indoors"),
+    ("museum_tour, film_set, hospital_ward, paintball_field", "unchanged", "unchanged",
+     "no openly licensed recording of a gallery, film set or ward was found in Debian/PyPI; their scene speech "
+     "cues (guide, director, ward PA) carry them"),
 ]
 
 
@@ -739,7 +782,7 @@ CATEGORIES = {
 # Tags with real events but no real background clip: the procedural texture that suits their bed.
 PROCEDURAL_BEDS = {
     "martial_arts_dojo": "room_tone", "board_game_night": "crowd_babble", "poker_night": "crowd_babble",
-    "hospital_ward": "room_tone", "theatre_rehearsal": "room_tone", "poetry_slam": "crowd_babble",
+    "hospital_ward": "room_tone", "poetry_slam": "crowd_babble",
     "comedy_club": "crowd_babble", "magic_show": "crowd_babble", "film_set": "room_tone", "dog_at_home": "room_tone",
     "kids_playing": "crowd_babble", "classroom": "crowd_babble", "museum_tour": "room_tone",
     "history_lecture": "room_tone", "military_museum": "room_tone", "first_aid_training": "room_tone",
@@ -800,10 +843,11 @@ def main() -> None:
     audio.mkdir(exist_ok=True)
     assert len({c.id for c in CLIPS}) == len(CLIPS), "duplicate ids"
     entries = []
+    reuse = "--reuse-audio" in sys.argv  # keep existing FLACs; render (from $SRC) only the missing clips
     for clip in CLIPS:
-        x = render(clip)
         path = audio / f"{clip.id}.flac"
-        sf.write(path, x, SR, format="FLAC", subtype="PCM_16")
+        if not (reuse and path.exists()):
+            sf.write(path, render(clip), SR, format="FLAC", subtype="PCM_16")
         y, _ = sf.read(path)
         entries.append({
             "id": clip.id, "path": f"audio/{clip.id}.flac",
@@ -907,6 +951,7 @@ SOURCE_NOTES = [
     ("sound-theme-freedesktop 0.8", "per file: CC-BY-SA-3.0 / CC-BY-3.0", "camera shutter, alarm beeps, rubbish bin"),
     ("bucklespring-data, tuxpaint-data, gnubg-data, unknown-horizons, supertux-data", "GPL-2.0+ / GPL-2.0+ / GPL-3.0+ / CC-BY-SA-3.0 / GPL-3.0+",
      "keyboard, giggle/eraser, dice/pieces, bell/page turn, sizzle/firecracker"),
+    ("xboard 4.9.1, pychess 1.0.3", "GPL-3.0-or-later", "dojo gong, mat slaps, chess moves, alarm bell"),
     ("arcade 3.3.3 wheel (PyPI)", "CC0-1.0", "Kenney arcade sounds (coin, laser, explosion, game over)"),
 ]
 
@@ -962,6 +1007,17 @@ records the set's licence.
 Tags without a real background rely on one of the lead's procedural beds, with real events on top:
 
 {proc}
+
+## Changes
+
+Issue 15 ("better scenes"): the weakest scene tags were re-checked; tags whose audio supported the harmful
+reading lost those clips, and new recordings came from two more Debian packages (xboard 4.9.1-2+b1 and
+pychess 1.0.3-1, both GPL-3.0-or-later per their `copyright` files; clips rebuilt with
+`make_builtin.py --reuse-audio`, which renders only the new ones). No tag was dropped, so no template changed.
+
+| tag | before | after | why |
+| --- | --- | --- | --- |
+""" + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in CHANGES) + """
 
 ## How it was made and checked
 
