@@ -111,3 +111,53 @@ def harm_type_warnings(scripts: list[LoadedScript]) -> list[str]:
                 warnings.append(f"{label}: harm type '{kind}' is {100 * n / total:.0f} % of scripts "
                                 f"(cap {100 * HARM_TYPE_CAP:.0f} %)")
     return warnings
+
+
+NEAR_DUPLICATE_SHARE = 0.8  # two texts share at least this fraction of the shorter one's words
+NEAR_DUPLICATE_CAP = 0.02  # at most this share of a label's scripts may have a near-duplicate
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z']+", text.lower()))
+
+
+def _near_pairs(items: list[tuple[str, str]], share: float) -> list[tuple[str, str, float]]:
+    """Pairs (id, id, overlap) whose word sets share ``share`` of the smaller set's words."""
+    sets = [(key, _words(text)) for key, text in items]
+    pairs = []
+    for i, (a, wa) in enumerate(sets):
+        for b, wb in sets[i + 1:]:
+            if wa and wb:
+                overlap = len(wa & wb) / min(len(wa), len(wb))
+                if overlap >= share:
+                    pairs.append((a, b, overlap))
+    return pairs
+
+
+def near_duplicates(scripts: list[LoadedScript], *, share: float = NEAR_DUPLICATE_SHARE) -> dict[str, tuple[float, list]]:
+    """Per label: the share of scripts whose text shares >= ``share`` of its words with another
+    script of the same label, and the pairs. For benign controls the rationales are checked
+    too ("benign_control rationale"), since a templated rationale says nothing about its script."""
+    out = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in scripts:
+        groups.setdefault(item.label, []).append((item.script.id, item.script.text))
+        if item.label == "benign_control":
+            groups.setdefault("benign_control rationale", []).append((item.script.id, item.script.rationale))
+    for name, items in sorted(groups.items()):
+        pairs = _near_pairs(items, share)
+        involved = {a for a, _, _ in pairs} | {b for _, b, _ in pairs}
+        out[name] = (len(involved) / len(items), pairs)
+    return out
+
+
+def near_duplicate_lines(scripts: list[LoadedScript]) -> list[str]:
+    lines = []
+    for name, (frac, pairs) in near_duplicates(scripts).items():
+        verdict = "meets" if frac <= NEAR_DUPLICATE_CAP else "ABOVE"
+        lines.append(f"near-duplicates ({name}): {100 * frac:.1f} % of scripts share >= "
+                     f"{100 * NEAR_DUPLICATE_SHARE:.0f} % of their words with another ({verdict} the cap "
+                     f"{100 * NEAR_DUPLICATE_CAP:.0f} %)"
+                     + (": " + ", ".join(f"{a}~{b}" for a, b, _ in pairs[:8]) + (" ..." if len(pairs) > 8 else "")
+                        if pairs else ""))
+    return lines
