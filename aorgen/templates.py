@@ -237,6 +237,7 @@ def lint(scripts: list[LoadedScript], known_tags: set[str], *, review: bool = Fa
 def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) -> list[str]:
     problems = []
     rationales: dict[str, LoadedScript] = {}
+    readings: dict[str, LoadedScript] = {}
     for item in scripts:
         script, where = item.script, f"{item.file}:{item.line}: {item.script.id}"
         if item.label == "benign_control":
@@ -251,6 +252,12 @@ def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) 
             problems.append(f"{where}: harm_type: required ({', '.join(t for t in HARM_TYPES if t != 'none')})")
         if item.label == "pseudo_harmful" and not (script.harmful_reading or "").strip():
             problems.append(f"{where}: harmful_reading: required (what the words sound like heard alone)")
+        elif item.label == "pseudo_harmful":
+            key = " ".join(script.harmful_reading.lower().split())
+            if key in readings:
+                problems.append(f"{where}: harmful_reading: the same as {readings[key].script.id}'s; "
+                                "say what these words sound like")
+            readings.setdefault(key, item)
         if item.label == "harmful_contrast":
             twin = ids.get(script.twin or "")
             if twin is not None and twin.category != item.category:
