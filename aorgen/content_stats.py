@@ -28,12 +28,17 @@ class AurocResult:
     auroc: float
     folds: int
     texts: dict[str, int]  # texts per label (slot variants counted)
+    per_category: dict[str, float] = None  # the same cross-validated scores, AUROC within each category
+    seed: int = 0
 
     def line(self) -> str:
         verdict = "meets" if self.auroc <= AUROC_TARGET else "ABOVE"
+        cats = ""
+        if self.per_category:
+            cats = "; per category " + ", ".join(f"{c} {v:.2f}" for c, v in sorted(self.per_category.items()))
         return (f"wording AUROC pseudo_harmful vs harmful_contrast: {self.auroc:.3f} ({verdict} the target "
-                f"<= {AUROC_TARGET:.2f}; {self.folds}-fold grouped CV over "
-                f"{', '.join(f'{n} {label}' for label, n in sorted(self.texts.items()))} texts)")
+                f"<= {AUROC_TARGET:.2f}; {self.folds}-fold grouped CV, seed {self.seed}, over "
+                f"{', '.join(f'{n} {label}' for label, n in sorted(self.texts.items()))} texts{cats})")
 
 
 def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0) -> AurocResult:
@@ -46,7 +51,7 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
     from sklearn.model_selection import StratifiedGroupKFold
     from sklearn.pipeline import make_pipeline
 
-    texts, labels, groups = [], [], []
+    texts, labels, groups, categories = [], [], [], []
     for item in scripts:
         if item.label not in ("pseudo_harmful", "harmful_contrast"):
             continue
@@ -54,6 +59,7 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
             texts.append(text)
             labels.append(int(item.label == "harmful_contrast"))
             groups.append(item.script.id)
+            categories.append(item.category)
     y = np.array(labels)
     counts = {"pseudo_harmful": int((y == 0).sum()), "harmful_contrast": int((y == 1).sum())}
     if min(counts.values()) < folds:
@@ -65,7 +71,10 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
                               LogisticRegression(max_iter=2000, class_weight="balanced"))
         model.fit([texts[i] for i in train], y[train])
         scores[test] = model.predict_proba([texts[i] for i in test])[:, 1]
-    return AurocResult(float(roc_auc_score(y, scores)), folds, counts)
+    cats = np.array(categories)
+    per_category = {c: float(roc_auc_score(y[cats == c], scores[cats == c]))
+                    for c in sorted(set(categories)) if len(set(y[cats == c])) == 2}
+    return AurocResult(float(roc_auc_score(y, scores)), folds, counts, per_category, seed)
 
 
 def _form(text: str) -> str:
