@@ -187,6 +187,9 @@ def load_templates(paths: list[str | Path]) -> list[LoadedScript]:
     return loaded
 
 
+_PRONOUNS = frozenset("he him his she her hers they them their he's she's they're".split())  # "it" -> "him" may be the change
+
+
 def _tokens(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[a-z']+", text.lower()))
 
@@ -262,6 +265,9 @@ def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) 
             twin = ids.get(script.twin or "")
             if twin is not None and twin.category != item.category:
                 problems.append(f"{where}: twin: '{script.twin}' is in another category ({twin.category})")
+            if twin is not None and _tokens(script.text) - _PRONOUNS == _tokens(twin.script.text) - _PRONOUNS:
+                problems.append(f"{where}: text: the same words as its twin '{script.twin}' (pronouns aside); "
+                                "change the target or object so the request is harmful")
     return problems
 
 
