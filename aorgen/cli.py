@@ -387,13 +387,15 @@ def templates_lint(paths, banks, review):
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def templates_stats(paths):
     """Counts, form per label, harm types and the wording AUROC of the contrast set."""
-    from aorgen.content_stats import form_stats, harm_type_warnings, wording_auroc
+    from aorgen.content_stats import form_stats, harm_type_warnings, near_duplicate_lines, wording_auroc
     from aorgen.templates import stats
 
     scripts = _scripts(paths)
     _print_counters(stats(scripts) | form_stats(scripts))
     for warning in harm_type_warnings(scripts):
         click.echo(f"warning: {warning}")
+    for line in near_duplicate_lines(scripts):
+        click.echo(line)
     try:
         click.echo(wording_auroc(scripts).line())
     except ValueError as exc:

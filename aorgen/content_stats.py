@@ -28,12 +28,17 @@ class AurocResult:
     auroc: float
     folds: int
     texts: dict[str, int]  # texts per label (slot variants counted)
+    per_category: dict[str, float] = None  # the same cross-validated scores, AUROC within each category
+    seed: int = 0
 
     def line(self) -> str:
         verdict = "meets" if self.auroc <= AUROC_TARGET else "ABOVE"
+        cats = ""
+        if self.per_category:
+            cats = "; per category " + ", ".join(f"{c} {v:.2f}" for c, v in sorted(self.per_category.items()))
         return (f"wording AUROC pseudo_harmful vs harmful_contrast: {self.auroc:.3f} ({verdict} the target "
-                f"<= {AUROC_TARGET:.2f}; {self.folds}-fold grouped CV over "
-                f"{', '.join(f'{n} {label}' for label, n in sorted(self.texts.items()))} texts)")
+                f"<= {AUROC_TARGET:.2f}; {self.folds}-fold grouped CV, seed {self.seed}, over "
+                f"{', '.join(f'{n} {label}' for label, n in sorted(self.texts.items()))} texts{cats})")
 
 
 def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0) -> AurocResult:
@@ -46,7 +51,7 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
     from sklearn.model_selection import StratifiedGroupKFold
     from sklearn.pipeline import make_pipeline
 
-    texts, labels, groups = [], [], []
+    texts, labels, groups, categories = [], [], [], []
     for item in scripts:
         if item.label not in ("pseudo_harmful", "harmful_contrast"):
             continue
@@ -54,6 +59,7 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
             texts.append(text)
             labels.append(int(item.label == "harmful_contrast"))
             groups.append(item.script.id)
+            categories.append(item.category)
     y = np.array(labels)
     counts = {"pseudo_harmful": int((y == 0).sum()), "harmful_contrast": int((y == 1).sum())}
     if min(counts.values()) < folds:
@@ -65,7 +71,10 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
                               LogisticRegression(max_iter=2000, class_weight="balanced"))
         model.fit([texts[i] for i in train], y[train])
         scores[test] = model.predict_proba([texts[i] for i in test])[:, 1]
-    return AurocResult(float(roc_auc_score(y, scores)), folds, counts)
+    cats = np.array(categories)
+    per_category = {c: float(roc_auc_score(y[cats == c], scores[cats == c]))
+                    for c in sorted(set(categories)) if len(set(y[cats == c])) == 2}
+    return AurocResult(float(roc_auc_score(y, scores)), folds, counts, per_category, seed)
 
 
 def _form(text: str) -> str:
@@ -111,3 +120,53 @@ def harm_type_warnings(scripts: list[LoadedScript]) -> list[str]:
                 warnings.append(f"{label}: harm type '{kind}' is {100 * n / total:.0f} % of scripts "
                                 f"(cap {100 * HARM_TYPE_CAP:.0f} %)")
     return warnings
+
+
+NEAR_DUPLICATE_SHARE = 0.8  # two texts share at least this fraction of the shorter one's words
+NEAR_DUPLICATE_CAP = 0.02  # at most this share of a label's scripts may have a near-duplicate
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z']+", text.lower()))
+
+
+def _near_pairs(items: list[tuple[str, str]], share: float) -> list[tuple[str, str, float]]:
+    """Pairs (id, id, overlap) whose word sets share ``share`` of the smaller set's words."""
+    sets = [(key, _words(text)) for key, text in items]
+    pairs = []
+    for i, (a, wa) in enumerate(sets):
+        for b, wb in sets[i + 1:]:
+            if wa and wb:
+                overlap = len(wa & wb) / min(len(wa), len(wb))
+                if overlap >= share:
+                    pairs.append((a, b, overlap))
+    return pairs
+
+
+def near_duplicates(scripts: list[LoadedScript], *, share: float = NEAR_DUPLICATE_SHARE) -> dict[str, tuple[float, list]]:
+    """Per label: the share of scripts whose text shares >= ``share`` of its words with another
+    script of the same label, and the pairs. For benign controls the rationales are checked
+    too ("benign_control rationale"), since a templated rationale says nothing about its script."""
+    out = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in scripts:
+        groups.setdefault(item.label, []).append((item.script.id, item.script.text))
+        if item.label == "benign_control":
+            groups.setdefault("benign_control rationale", []).append((item.script.id, item.script.rationale))
+    for name, items in sorted(groups.items()):
+        pairs = _near_pairs(items, share)
+        involved = {a for a, _, _ in pairs} | {b for _, b, _ in pairs}
+        out[name] = (len(involved) / len(items), pairs)
+    return out
+
+
+def near_duplicate_lines(scripts: list[LoadedScript]) -> list[str]:
+    lines = []
+    for name, (frac, pairs) in near_duplicates(scripts).items():
+        verdict = "meets" if frac <= NEAR_DUPLICATE_CAP else "ABOVE"
+        lines.append(f"near-duplicates ({name}): {100 * frac:.1f} % of scripts share >= "
+                     f"{100 * NEAR_DUPLICATE_SHARE:.0f} % of their words with another ({verdict} the cap "
+                     f"{100 * NEAR_DUPLICATE_CAP:.0f} %)"
+                     + (": " + ", ".join(f"{a}~{b}" for a, b, _ in pairs[:8]) + (" ..." if len(pairs) > 8 else "")
+                        if pairs else ""))
+    return lines

@@ -190,6 +190,9 @@ def load_templates(paths: list[str | Path]) -> list[LoadedScript]:
     return loaded
 
 
+_PRONOUNS = frozenset("he him his she her hers they them their he's she's they're".split())  # "it" -> "him" may be the change
+
+
 def _tokens(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[a-z']+", text.lower()))
 
@@ -243,6 +246,7 @@ def lint(scripts: list[LoadedScript], known_tags: set[str], *, review: bool = Fa
 def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) -> list[str]:
     problems = []
     rationales: dict[str, LoadedScript] = {}
+    readings: dict[str, LoadedScript] = {}
     for item in scripts:
         script, where = item.script, f"{item.file}:{item.line}: {item.script.id}"
         if item.label == "benign_control":
@@ -257,10 +261,19 @@ def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) 
             problems.append(f"{where}: harm_type: required ({', '.join(t for t in HARM_TYPES if t != 'none')})")
         if item.label == "pseudo_harmful" and not (script.harmful_reading or "").strip():
             problems.append(f"{where}: harmful_reading: required (what the words sound like heard alone)")
+        elif item.label == "pseudo_harmful":
+            key = " ".join(script.harmful_reading.lower().split())
+            if key in readings:
+                problems.append(f"{where}: harmful_reading: the same as {readings[key].script.id}'s; "
+                                "say what these words sound like")
+            readings.setdefault(key, item)
         if item.label == "harmful_contrast":
             twin = ids.get(script.twin or "")
             if twin is not None and twin.category != item.category:
                 problems.append(f"{where}: twin: '{script.twin}' is in another category ({twin.category})")
+            if twin is not None and _tokens(script.text) - _PRONOUNS == _tokens(twin.script.text) - _PRONOUNS:
+                problems.append(f"{where}: text: the same words as its twin '{script.twin}' (pronouns aside); "
+                                "change the target or object so the request is harmful")
     return problems
 
 
