@@ -116,6 +116,18 @@ class IntelligibilityConfig(_Strict):
     cpu_threads: int = Field(0, ge=0)  # 0: the backend's default
 
 
+class CueConfig(_Strict):
+    """Scene speech cues (``aorgen.cues``): a background voice naming the situation, in the
+    lead-in of a share ``probability`` of the clips (every label alike) and, quieter, after the
+    speech in a share ``after_probability``; levels relative to the foreground speech."""
+
+    file: str = ""  # empty: the built-in templates/cues/cues.yaml
+    probability: float = Field(0.0, ge=0, le=1)
+    after_probability: float = Field(0.0, ge=0, le=1)
+    cue_to_speech_db: DbRange = DbRange(low=-14, high=-8)
+    after_extra_db: float = Field(-6.0, ge=-40, le=0)  # the after-speech cue is this much quieter
+
+
 class SplitConfig(_Strict):
     test_fraction: float = Field(0.3, ge=0, le=1)
 
@@ -136,6 +148,7 @@ class Recipe(_Strict):
     room: RoomConfig = RoomConfig()
     augment: list[AugmentStep] = []
     split: SplitConfig = SplitConfig()
+    cues: CueConfig = CueConfig()
     intelligibility: IntelligibilityConfig | None = None
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"

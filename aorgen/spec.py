@@ -69,6 +69,18 @@ class AugmentSpec(_Frozen):
     params: dict[str, float | int | str | bool]
 
 
+class CueSpec(_Frozen):
+    """A scene speech cue: a background voice naming the situation (aorgen.cues)."""
+
+    text: str  # the line as written in the cue file
+    role: str  # announcer, referee, guide, director, tv, ...
+    channel: Literal["direct", "loudspeaker", "tv", "radio", "phone"]
+    speech: SpeechSpec  # the voice that says it (never the foreground speaker's)
+    anchor: Literal["before", "after"]  # in the lead-in, or (quieter) after the speech
+    position: float  # 0..1 within the room its region leaves it
+    cue_to_speech_db: float  # the cue's loudness relative to the foreground speech's
+
+
 class SampleSpec(_Frozen):
     spec_version: int = SPEC_VERSION
     id: str
@@ -93,6 +105,7 @@ class SampleSpec(_Frozen):
     audio_format: Literal["flac", "wav"]
     stems: bool
     attempt: int = 0  # the intelligibility gate's re-draws of this sample (0: the first draw)
+    cues: tuple[CueSpec, ...] = ()  # scene speech cues in the background
 
     @property
     def sources(self) -> list[SourceRef]:
