@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -74,6 +75,14 @@ class BuildSummary:
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) the gate dropped
     stage_wall_s: dict[str, float] = field(default_factory=dict)  # wall time of plan, gate, render
     scene_qc: str = ""  # the scene-match check's summary line (aorgen.sceneqc), when it ran
+    lead_in_median_s: float | None = None  # the planned lead-in before the speech (median)
+    cue_coverage: tuple[int, int] = (0, 0)  # pseudo-harmful clips with a scene speech cue, of all
+
+    def scene_line(self) -> str:
+        cued, total = self.cue_coverage
+        lead = f"{self.lead_in_median_s:.2f} s" if self.lead_in_median_s is not None else "n/a"
+        share = f"{cued / total:.0%} ({cued} of {total})" if total else "n/a (no pseudo-harmful clips)"
+        return f"lead-in median {lead}; scene speech cues in {share} pseudo-harmful clips"
 
     @property
     def clips_per_s(self) -> float:
@@ -84,7 +93,7 @@ class BuildSummary:
         return (f"{self.clips} clips ({self.audio_minutes:.1f} min of audio, {self.clips_reused} reused "
                 f"unchanged) in {self.shards} shards ({self.shards_resumed} resumed) -> {self.folder}\n"
                 f"wall {self.wall_s:.1f}s, {self.clips_per_s:.1f} clips/s; QC failures: {self.qc_failed}; "
-                f"worker time per stage: {stages or 'none'}"
+                f"worker time per stage: {stages or 'none'}\n{self.scene_line()}"
                 + ("\nwall per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_wall_s.items())
                    if self.stage_wall_s else "")
                 + (f"\nintelligibility gate: {self.redrawn} re-drawn, {len(self.dropped)} dropped"
@@ -300,6 +309,10 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         summary.redrawn, summary.dropped = gated.redrawn, gated.dropped
     if checked is not None:
         summary.scene_qc = checked.describe(recipe.scene_qc.margin)
+    built = [s for _, specs in shards for s in specs]
+    summary.lead_in_median_s = statistics.median(s.mix.lead_in_s for s in built) if built else None
+    pseudo = [s for s in built if s.label == "pseudo_harmful" and s.pair_condition is None]
+    summary.cue_coverage = (sum(1 for s in pseudo if s.cues), len(pseudo))
     staging = out / f".{name}.partial"
     with _discard_on_error(staging, out if created else None), build_lock(out, name), write_errors(staging):
         digest = plan_digest(the_plan.specs)

@@ -224,7 +224,8 @@ Splits are **by script** (no script in both), so training on `train` never leaks
 
 Fields: `audio` is the mixture; `speech` and `background` (when present) are its stems at the
 same levels. `category`, `label`, `script_id`, `transcript`, `context` (what the clip's background
-holds, from the cues of the recordings drawn), `intended_context` (the script's scene), `rationale`
+holds, from the cues of the recordings drawn and what its background voices say), `speech_cues`
+(the words of those scene speech cues), `intended_context` (the script's scene), `rationale`
 (why the label holds), `harm_type`, `scene_tags`, `style`; the voice (`voice_engine`,
 `voice_id`, `voice_gender`, `voice_accent`, `speech_rate`); levels: `snr_db` is the active-speech
 loudness minus the background loudness over the speech, both ITU-R BS.1770 integrated loudness,

@@ -375,12 +375,18 @@ def _scripts(paths):
 @click.option("--bank", "banks", multiple=True, type=click.Path(path_type=Path))
 @click.option("--review/--no-review", default=True, show_default=True,
               help="Require the review fields (harm_type, harmful_reading; twins in the same category).")
-def templates_lint(paths, banks, review):
-    """Schema, scene tags, duplicates, lengths, rationale: errors as file:line, exit 2."""
+@click.option("--cues", "cue_file", type=click.Path(path_type=Path),
+              help="Scene speech cue file to lint with the scripts (default: templates/cues/cues.yaml).")
+def templates_lint(paths, banks, review, cue_file):
+    """Schema, scene tags, duplicates, lengths, rationale, and the scene speech cues (every
+    tag of a pseudo-harmful script has some): errors as file:line, exit 2."""
+    from aorgen.cues import lint_cues, load_cues
     from aorgen.templates import lint
 
     known = set().union(*(b.scene_tags for b in _banks(banks)))
-    _report_problems(lint(_scripts(paths), known, review=review))
+    scripts = _scripts(paths)
+    needed = {t for s in scripts if s.label == "pseudo_harmful" for t in s.script.scene_tags}
+    _report_problems(lint(scripts, known, review=review) + lint_cues(load_cues(cue_file), needed, None if banks else known))
 
 
 @templates.command("stats")

@@ -35,7 +35,7 @@ def features(sample_rate: int, stems: bool):
     columns |= {
         "category": string, "label": string, "script_id": string, "transcript": string,
         "scene_tags": List(string), "context": string, "rationale": string, "style": string,
-        "harm_type": string, "intended_context": string,
+        "harm_type": string, "intended_context": string, "speech_cues": List(string),
         "voice_engine": string, "voice_id": string, "voice_gender": string, "voice_accent": string,
         "speech_rate": f32, "snr_db": f32, "rt60_s": f32, "rt60_measured_s": f32,
         "background_ids": List(string), "licenses": List(string), "duration_s": f32,
@@ -64,7 +64,7 @@ def to_row(r: Rendered, check: ClipCheck | None = None, mixture_check: ClipCheck
         "category": spec.category, "label": spec.label, "script_id": spec.script_id,
         "transcript": spec.transcript, "scene_tags": list(spec.scene_tags), "context": spec.context,
         "rationale": spec.rationale, "style": spec.style, "harm_type": spec.harm_type,
-        "intended_context": spec.intended_context,
+        "intended_context": spec.intended_context, "speech_cues": [c.text for c in spec.cues],
         "voice_engine": spec.speech.engine, "voice_id": spec.speech.voice_id,
         "voice_gender": spec.speech.gender, "voice_accent": spec.speech.accent,
         "speech_rate": spec.speech.prosody.rate, "snr_db": spec.mix.snr_db if spec.background else None,

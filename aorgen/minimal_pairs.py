@@ -17,6 +17,7 @@ per script."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 from aorgen.errors import AorgenError
 from aorgen.spec import BackgroundSpec, EventSpec, SampleSpec
@@ -52,8 +53,10 @@ def base_specs(specs: list[SampleSpec]) -> dict[str, SampleSpec]:
     return bases
 
 
-def pair_specs(recipe, specs: list[SampleSpec], scripts: list[LoadedScript], scenes) -> list[SampleSpec]:
-    """The minimal-pair specs of the kept ``specs`` (``scenes``: the plan's beds and events per tag)."""
+def pair_specs(recipe, specs: list[SampleSpec], scripts: list[LoadedScript], scenes,
+               cued: Callable[[SampleSpec], SampleSpec] = lambda spec: spec) -> list[SampleSpec]:
+    """The minimal-pair specs of the kept ``specs`` (``scenes``: the plan's beds and events per
+    tag; ``cued``: a spec with the scene speech cues of its scene drawn, as the plan draws them)."""
     from aorgen.plan import _ref, rendered_context, seeded_rng
 
     neutral_tags = recipe.minimal_pairs.neutral_scene_tags
@@ -77,11 +80,11 @@ def pair_specs(recipe, specs: list[SampleSpec], scripts: list[LoadedScript], sce
             events = tuple(EventSpec(source=_ref(b, c), anchor=old.anchor, position=old.position,
                                      event_to_bed_db=old.event_to_bed_db) for (b, c), old in zip(picked, base.events))
             background = BackgroundSpec(source=_ref(bank, clip), offset_s=round(float(rng.uniform(0, clip.duration_s)), 3))
-            return pair(condition, background=background, events=events, scene_tags=tags,
-                        context=rendered_context(clip, [c for _, c in picked]))
+            return cued(pair(condition, background=background, events=events, scene_tags=tags, cues=(),
+                             context=rendered_context(clip, [c for _, c in picked])))
 
         out.append(pair("own_scene"))
-        out.append(pair("no_scene", background=None, events=(), scene_tags=(),
+        out.append(pair("no_scene", background=None, events=(), scene_tags=(), cues=(),
                         context="No background: the speech alone, in the same room."))
         own = set(script.scene_tags) | set(script.harmful_scene_tags)
         others = [t for t in neutral_tags if t in with_bed and t not in own and categories.get(t) != item.category]

@@ -162,6 +162,7 @@ def plan(recipe: Recipe) -> Plan:
     rooms = room_levels(recipe, draw_room_pool(recipe.room, seeded_rng(recipe.seed, "rooms")))
     categories = recipe.categories or [c for c in CATEGORIES if any(s.category == c for s in scripts)]
 
+    cued = _cuer(recipe, voices)
     specs: list[SampleSpec] = []
     slots: dict[str, tuple[int, list[LoadedScript]]] = {}
     for label in LABELS:
@@ -177,12 +178,12 @@ def plan(recipe: Recipe) -> Plan:
                                   file=str(recipe.source), field="samples_per_category")
             order = [pool[i] for i in seeded_rng(recipe.seed, f"order/{label}/{category}").permutation(len(pool))]
             for k in range(count):
-                specs.append(_sample(recipe, k, order, groups, rooms, scenes))
+                specs.append(cued(_sample(recipe, k, order, groups, rooms, scenes)))
                 slots[specs[-1].id] = (k, order)
 
     def redraw(spec: SampleSpec, attempt: int) -> SampleSpec:
         k, order = slots[spec.id]
-        return _sample(recipe, k, order, groups, rooms, scenes, attempt)
+        return cued(_sample(recipe, k, order, groups, rooms, scenes, attempt), attempt)
 
     def redraw_scene(spec: SampleSpec, attempt: int) -> SampleSpec:
         rng = seeded_rng(recipe.seed, f"{spec.id}/scene-attempt-{attempt}")
@@ -199,7 +200,7 @@ def plan(recipe: Recipe) -> Plan:
         check_neutral_tags(recipe, scenes)
 
         def pairs(kept: list[SampleSpec]) -> list[SampleSpec]:
-            return pair_specs(recipe, kept, scripts, scenes)
+            return pair_specs(recipe, kept, scripts, scenes, cued)
 
     return Plan(recipe, specs, banks, rooms, voices, redraw, excluded, redraw_scene, pairs)
 
@@ -223,6 +224,22 @@ def _draw_scene(recipe: Recipe, scenes: _Scenes, tags: tuple[str, ...], rng: np.
         for i, (bank, clip) in enumerate(picked)
     )
     return bed, picked, events
+
+
+def _cuer(recipe: Recipe, voices: list[Voice]) -> Callable[..., SampleSpec]:
+    """spec, attempt -> the spec with its scene speech cues (aorgen.cues), drawn from an RNG of
+    their own so that a recipe without cues plans exactly as before."""
+    if not (recipe.cues.probability or recipe.cues.after_probability):
+        return lambda spec, attempt=0: spec
+    from aorgen.cues import draw_cues, load_cues
+
+    book = load_cues(recipe.resolve(recipe.cues.file) if recipe.cues.file else None)
+
+    def cued(spec: SampleSpec, attempt: int = 0) -> SampleSpec:
+        name = f"{spec.id}/cues" + (f"/attempt-{attempt}" if attempt else "")
+        return draw_cues(spec, book, voices, recipe, seeded_rng(recipe.seed, name))
+
+    return cued
 
 
 def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:

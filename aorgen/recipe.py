@@ -139,6 +139,18 @@ class SceneQCConfig(_Strict):
     batch_size: int = Field(8, ge=1, le=1024)
 
 
+class CueConfig(_Strict):
+    """Scene speech cues (``aorgen.cues``): a background voice naming the situation, in the
+    lead-in of a share ``probability`` of the clips (every label alike) and, quieter, after the
+    speech in a share ``after_probability``; levels relative to the foreground speech."""
+
+    file: str = ""  # empty: the built-in templates/cues/cues.yaml
+    probability: float = Field(0.0, ge=0, le=1)
+    after_probability: float = Field(0.0, ge=0, le=1)
+    cue_to_speech_db: DbRange = DbRange(low=-14, high=-8)
+    after_extra_db: float = Field(-6.0, ge=-40, le=0)  # the after-speech cue is this much quieter
+
+
 class SplitConfig(_Strict):
     test_fraction: float = Field(0.3, ge=0, le=1)
 
@@ -159,6 +171,7 @@ class Recipe(_Strict):
     room: RoomConfig = RoomConfig()
     augment: list[AugmentStep] = []
     split: SplitConfig = SplitConfig()
+    cues: CueConfig = CueConfig()
     intelligibility: IntelligibilityConfig | None = None
     minimal_pairs: MinimalPairsConfig | None = None  # {} turns them on (the config `minimal_pairs`)
     scene_qc: SceneQCConfig | None = None  # None: no scene-match check (the offline default)

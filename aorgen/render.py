@@ -180,6 +180,9 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
     total = len(background)
     lead_in, tail = _margins(spec)
     span = slice(lead_in, total - tail)
+    if spec.cues:
+        with ctx.stage("cues"):
+            add_cues(spec, ctx, speech_canvas, background)
     rt60_measured = None
     if spec.room is not None:
         with ctx.stage("room"):
@@ -212,6 +215,42 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
         duration_s=round(total / sr, 4),
         qc=qc,
     )
+
+
+def add_cues(spec: SampleSpec, ctx: RenderContext, speech_canvas: np.ndarray, background: np.ndarray) -> None:
+    """The spec's scene speech cues, through their channels, added to ``background`` (so they
+    are part of the background stem): in the lead-in ending before the speech, or after it
+    without being cut off; each at its level relative to the speech once the background is
+    scaled to the SNR (mix() scales it by the loudness over the speech, which a cue outside
+    the speech leaves as it is)."""
+    from aorgen.channels import PA_HALL, apply_channel
+
+    sr = spec.sample_rate
+    lead_in, tail = _margins(spec)
+    total = len(background)
+    span = slice(lead_in, total - tail)
+    speech_lufs = integrated_loudness(speech_canvas[span], sr)
+    bed_lufs = integrated_loudness(background[span], sr)
+    gain_db = speech_lufs - spec.mix.snr_db - bed_lufs if bed_lufs > SILENT_LUFS else 0.0  # what mix() applies
+    for cue in spec.cues:
+        hall = ctx.room(PA_HALL, sr) if cue.channel == "loudspeaker" else None
+        voice = apply_channel(speech_audio(cue.speech, sr, ctx.speech_cache), sr, cue.channel, hall)
+        onset = cue_onset(cue.anchor, cue.position, len(voice), lead_in, total - tail, total, sr)
+        level = speech_lufs + cue.cue_to_speech_db - gain_db - integrated_loudness(voice, sr)
+        place(background, voice, onset, db_to_gain(level))
+
+
+def cue_onset(anchor: str, position: float, cue_len: int, speech_start: int, speech_end: int, total: int,
+              sample_rate: int) -> int:
+    """Where a cue starts: in the lead-in from 0.2 s, ending 0.4 s before the speech (at 0 if it
+    is too long for that), or after the speech from 0.25 s, never cut off by the end of the clip
+    (starting earlier if it is too long for the tail); ``position`` ∈ [0, 1] within the room left."""
+    if anchor == "before":
+        start, end = int(0.2 * sample_rate), speech_start - int(0.4 * sample_rate)
+    else:
+        start, end = speech_end + int(0.25 * sample_rate), total
+    onset = int(start + position * max(0, end - start - cue_len))
+    return max(0, min(onset, end - cue_len))
 
 
 def premix(spec: SampleSpec, ctx: RenderContext) -> tuple[np.ndarray, np.ndarray]:

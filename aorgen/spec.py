@@ -69,6 +69,18 @@ class AugmentSpec(_Frozen):
     params: dict[str, float | int | str | bool]
 
 
+class CueSpec(_Frozen):
+    """A scene speech cue: a background voice naming the situation (aorgen.cues)."""
+
+    text: str  # the line as written in the cue file
+    role: str  # announcer, referee, guide, director, tv, ...
+    channel: Literal["direct", "loudspeaker", "tv", "radio", "phone"]
+    speech: SpeechSpec  # the voice that says it (never the foreground speaker's)
+    anchor: Literal["before", "after"]  # in the lead-in, or (quieter) after the speech
+    position: float  # 0..1 within the room its region leaves it
+    cue_to_speech_db: float  # the cue's loudness relative to the foreground speech's
+
+
 class SampleSpec(_Frozen):
     spec_version: int = SPEC_VERSION
     id: str
@@ -93,6 +105,7 @@ class SampleSpec(_Frozen):
     audio_format: Literal["flac", "wav"]
     stems: bool
     attempt: int = 0  # the intelligibility gate's re-draws of this sample (0: the first draw)
+    cues: tuple[CueSpec, ...] = ()  # scene speech cues in the background
     scene_attempt: int = 0  # the scene-match check's re-draws of the scene (aorgen.sceneqc)
     scene_margin: float | None = None  # its CLAP margin: own scene text minus the best other
     # audio minimal pairs (aorgen.minimal_pairs): the row's condition and the row it pairs with
@@ -101,13 +114,13 @@ class SampleSpec(_Frozen):
 
     @model_serializer(mode="wrap")
     def _drop_unset(self, handler):
-        """The scene-check and pair fields are left out while unset, so the spec JSON of a row
-        that uses neither (and with it the row's reuse and byte-identical re-render) is
+        """The cue, scene-check and pair fields are left out while unset, so the spec JSON of a row
+        that uses none of them (and with it the row's reuse and byte-identical re-render) is
         unchanged by them."""
         data = handler(self)
-        for name, unset in (("scene_attempt", 0), ("scene_margin", None), ("pair_condition", None),
+        for name, unset in (("cues", ()), ("scene_attempt", 0), ("scene_margin", None), ("pair_condition", None),
                             ("pair_of", None)):
-            if name in data and data[name] == unset:
+            if name in data and (data[name] == unset or (unset == () and not data[name])):
                 del data[name]
         return data
 

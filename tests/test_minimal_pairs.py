@@ -213,3 +213,28 @@ def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
                                   IntelligibilityConfig())
     result = build_module.render_shard(task)
     assert result.clips == 1 + len(pairs) >= 4 and heard == [base.id]
+
+
+def test_pairs_carry_the_cues_of_their_own_scene(mini):
+    """no_scene has no speech cue; other_scene's cues are drawn for the other scene; own_scene
+    keeps its base row's."""
+    from aorgen.cues import load_cues
+
+    _with_pairs(mini)
+    recipe = yaml.safe_load(mini["recipe"].read_text())
+    recipe["cues"] = {"probability": 1.0}
+    mini["recipe"].write_text(yaml.safe_dump(recipe))
+    the_plan = plan(load_recipe(mini["recipe"]))
+    book = load_cues(None)
+    pairs = the_plan.pairs(the_plan.specs)
+    bases = {s.id: s for s in the_plan.specs}
+    others = [p for p in pairs if p.pair_condition == "other_scene"]
+    assert others and all(p.cues for p in others)
+    for p in pairs:
+        if p.pair_condition == "no_scene":
+            assert p.cues == ()
+        elif p.pair_condition == "own_scene":
+            assert p.cues == bases[p.pair_of].cues
+        else:
+            assert all(c.text in book.tags[p.scene_tags[0]].lines for c in p.cues)
+            assert all(c.text in p.context for c in p.cues)
