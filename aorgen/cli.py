@@ -445,9 +445,14 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
 @click.option("--temperature", type=Finite(), help="Sampling temperature (with --sample).")
 @click.option("--top-p", type=Finite(), help="Nucleus sampling top-p (with --sample).")
 @click.option("--shard", help="i/N: evaluate every N-th sample from i into RUN/shards/ (join: aorgen eval-merge).")
+@click.option("--workers", type=POSITIVE, default=1, show_default=True,
+              help="Model copies evaluating shards in parallel, merged into one run (a GPU each under Ray).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where --workers run: local processes or Ray tasks.")
+@click.option("--address", help="Ray cluster address (with --executor ray), e.g. auto.")
 def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, device_map, trust_remote_code,
              batch_size, max_new_tokens, sample, seed, split, limit, options, steer, coefficient, lora, force,
-             system, temperature, top_p, shard):
+             system, temperature, top_p, shard, workers, executor, address):
     """Run a model on the benchmark under matched conditions (resumable; one run folder is
     one configuration; --limit is a stratified random sample by label and category)."""
     from aorgen.evaluate.records import GenerationOptions
@@ -462,7 +467,14 @@ def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, de
         split=split, limit=limit, force=force, system=system, shard=_shard(shard),
         adapter_options=adapter_options,
     )
-    if steer or lora:
+    if workers > 1 or executor == "ray":
+        from aorgen.evaluate.parallel import run_eval_parallel
+
+        summary = run_eval_parallel(dataset, model, workers=workers, executor=executor, address=address,
+                                    steer=steer, coefficient=coefficient, lora=lora, name=name, adapter=adapter,
+                                    revision=revision, dtype=dtype, device_map=device_map,
+                                    trust_remote_code=trust_remote_code, **kwargs)
+    elif steer or lora:
         from aorgen.mitigate.apply import run_mitigated_eval
 
         summary = run_mitigated_eval(dataset, model, steer=steer, coefficient=coefficient, lora=lora, name=name,

@@ -36,13 +36,14 @@ def _die_with_parent(parent: int) -> None:
 
 
 def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
-              executor: str = "local", address: str | None = None) -> Iterator[R]:
-    """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed)."""
+              executor: str = "local", address: str | None = None, gpus: float | None = 0) -> Iterator[R]:
+    """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed); ``gpus``:
+    each Ray task's GPU share (see :func:`aorgen.executor_ray.run_ray`)."""
     tasks = list(tasks)
     if executor == "ray":
         from aorgen.executor_ray import run_ray
 
-        yield from run_ray(fn, tasks, workers=workers, address=address)
+        yield from run_ray(fn, tasks, workers=workers, address=address, gpus=gpus)
     elif executor != "local":
         raise AorgenError(f"unknown executor '{executor}' (known: local, ray)", field="--executor")
     elif workers <= 1 or len(tasks) <= 1:
