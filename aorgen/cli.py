@@ -530,12 +530,38 @@ def judge(runs, judge, options, batch_size, force):
 @click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
 @click.option("--judge", default="rules", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-def report(runs, out, judge, seed):
+@click.option("--log-hub", "hub_repo", help="Also upload the report to this Hub dataset repo (ORG/NAME).")
+@click.option("--hub-path", help="Folder in the Hub repo (default: the report folder's name).")
+@click.option("--private", is_flag=True, help="Create the Hub repo private.")
+@click.option("--dry-run", is_flag=True, help="With --log-hub: print what would be uploaded, upload nothing.")
+@click.option("--wandb", "wandb_project", help="Also log the metrics to this Weights & Biases project.")
+@click.option("--trackio", "trackio_project", help="Also log the metrics to this trackio project.")
+def report(runs, out, judge, seed, hub_repo, hub_path, private, dry_run, wandb_project, trackio_project):
     """Over-refusal report (markdown, CSV, PNG) comparing one or more runs."""
     from aorgen.evaluate.report import build_report
 
+    if hub_repo:
+        from aorgen.evaluate.hub_log import check_repo_id
+
+        check_repo_id(hub_repo)
     built = build_report(list(runs), out, judge=judge, seed=seed)
     click.echo(f"report -> {built.out}")
+    if hub_repo:
+        from aorgen.evaluate.hub_log import log_to_hub, upload_plan
+
+        if dry_run:
+            plan = upload_plan(built.out, hub_path)[1]
+            for f in plan:
+                click.echo(f"would upload {f.path_in_repo} ({f.size} bytes, sha256 {f.sha256[:12]})")
+            click.echo(f"dry run: {len(plan)} files to datasets/{hub_repo}, nothing uploaded")
+        else:
+            click.echo(f"logged -> {log_to_hub(built.out, hub_repo, path_in_repo=hub_path, private=private)}")
+    for tracker, project in (("wandb", wandb_project), ("trackio", trackio_project)):
+        if project:
+            from aorgen.evaluate.tracking import log_to_tracker
+
+            log_to_tracker(tracker, project, built.out)
+            click.echo(f"logged metrics to {tracker} project {project}")
 
 
 @main.command("judge-eval")
