@@ -32,11 +32,16 @@ def setup(tmp_path_factory):
     return make_dataset(tmp / "ds"), build_tiny_qwen2_audio(tmp / "tiny-qwen2-audio"), tmp
 
 
+@pytest.fixture(scope="module")
+def one(setup):
+    dataset, model, tmp = setup
+    return run_eval(dataset, str(model), out=tmp / "one", name="r", **OPTS)
+
+
 @pytest.mark.slow
-def test_ray_workers_match_one_process(setup):
+def test_ray_workers_match_one_process(setup, one):
     ray = pytest.importorskip("ray")
     dataset, model, tmp = setup
-    one = run_eval(dataset, str(model), out=tmp / "one", name="r", **OPTS)
     try:
         par = run_eval_parallel(dataset, str(model), workers=2, executor="ray", out=tmp / "ray", name="r", **OPTS)
         assert par.generated == one.generated == {"audio": 3 * ROWS_PER_LABEL, "text": 3 * ROWS_PER_LABEL}
@@ -49,6 +54,18 @@ def test_ray_workers_match_one_process(setup):
         assert again.generated == {} and sum(again.cached.values()) == 6 * ROWS_PER_LABEL  # resumed per shard
     finally:
         ray.shutdown()
+
+
+@pytest.mark.slow
+def test_local_workers_from_the_cli_match_one_process(setup, one):
+    # spawned processes (the parent has run torch: forked children could deadlock)
+    dataset, model, tmp = setup
+    result = CliRunner().invoke(main, ["eval", "--dataset", str(dataset), "--model", str(model), "--condition",
+                                       "audio,text", "--max-new-tokens", "4", "--batch-size", "2", "--workers", "2",
+                                       "--out", str(tmp / "local"), "--name", "r"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert f"audio: {3 * ROWS_PER_LABEL} generated, 0 cached" in result.output
+    assert _generations(tmp / "local" / "r") == _generations(one.run_dir)
 
 
 def test_workers_and_shard_exclude_each_other(setup):

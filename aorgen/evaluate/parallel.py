@@ -51,8 +51,9 @@ def run_eval_parallel(dataset: str | Path, model: str, *, workers: int, executor
 
     tasks = [{**kwargs, "dataset": str(dataset), "model": model, "shard": (i, workers), "progress": False}
              for i in range(workers)]
+    # spawned, not forked: a forked child of a process that has run torch can deadlock
     summaries = list(run_tasks(eval_shard, tasks, workers=workers, executor=executor, address=address,
-                               gpus=None))
+                               gpus=None, start_method="spawn"))
     run_dir = summaries[0].run_dir.parent.parent  # <run>/shards/i-of-N -> <run>
     merge_shards(run_dir)
     total = EvalSummary(run_dir)
