@@ -457,9 +457,14 @@ def _options(pairs: tuple[str, ...], field: str) -> dict:
 @click.option("--shard", help="i/N: evaluate every N-th sample from i into RUN/shards/ (join: aorgen eval-merge).")
 @click.option("--config", "dataset_config",
               help="Dataset config, e.g. minimal_pairs (default: every label, without the minimal pairs).")
+@click.option("--workers", type=POSITIVE, default=1, show_default=True,
+              help="Model copies evaluating shards in parallel, merged into one run (a GPU each under Ray).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where --workers run: local processes or Ray tasks.")
+@click.option("--address", help="Ray cluster address (with --executor ray), e.g. auto.")
 def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, device_map, trust_remote_code,
              batch_size, max_new_tokens, sample, seed, split, limit, options, steer, coefficient, lora, force,
-             system, temperature, top_p, shard, dataset_config):
+             system, temperature, top_p, shard, dataset_config, workers, executor, address):
     """Run a model on the benchmark under matched conditions (resumable; one run folder is
     one configuration; --limit is a stratified random sample by label and category)."""
     from aorgen.evaluate.records import GenerationOptions
@@ -474,7 +479,14 @@ def eval_cmd(dataset, model, conditions, out, name, adapter, revision, dtype, de
         split=split, limit=limit, force=force, system=system, shard=_shard(shard),
         adapter_options=adapter_options, dataset_config=dataset_config,
     )
-    if steer or lora:
+    if workers > 1 or executor == "ray":
+        from aorgen.evaluate.parallel import run_eval_parallel
+
+        summary = run_eval_parallel(dataset, model, workers=workers, executor=executor, address=address,
+                                    steer=steer, coefficient=coefficient, lora=lora, name=name, adapter=adapter,
+                                    revision=revision, dtype=dtype, device_map=device_map,
+                                    trust_remote_code=trust_remote_code, **kwargs)
+    elif steer or lora:
         from aorgen.mitigate.apply import run_mitigated_eval
 
         summary = run_mitigated_eval(dataset, model, steer=steer, coefficient=coefficient, lora=lora, name=name,
@@ -530,12 +542,38 @@ def judge(runs, judge, options, batch_size, force):
 @click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
 @click.option("--judge", default="rules", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-def report(runs, out, judge, seed):
+@click.option("--log-hub", "hub_repo", help="Also upload the report to this Hub dataset repo (ORG/NAME).")
+@click.option("--hub-path", help="Folder in the Hub repo (default: the report folder's name).")
+@click.option("--private", is_flag=True, help="Create the Hub repo private.")
+@click.option("--dry-run", is_flag=True, help="With --log-hub: print what would be uploaded, upload nothing.")
+@click.option("--wandb", "wandb_project", help="Also log the metrics to this Weights & Biases project.")
+@click.option("--trackio", "trackio_project", help="Also log the metrics to this trackio project.")
+def report(runs, out, judge, seed, hub_repo, hub_path, private, dry_run, wandb_project, trackio_project):
     """Over-refusal report (markdown, CSV, PNG) comparing one or more runs."""
     from aorgen.evaluate.report import build_report
 
+    if hub_repo:
+        from aorgen.evaluate.hub_log import check_repo_id
+
+        check_repo_id(hub_repo)
     built = build_report(list(runs), out, judge=judge, seed=seed)
     click.echo(f"report -> {built.out}")
+    if hub_repo:
+        from aorgen.evaluate.hub_log import log_to_hub, upload_plan
+
+        if dry_run:
+            plan = upload_plan(built.out, hub_path)[1]
+            for f in plan:
+                click.echo(f"would upload {f.path_in_repo} ({f.size} bytes, sha256 {f.sha256[:12]})")
+            click.echo(f"dry run: {len(plan)} files to datasets/{hub_repo}, nothing uploaded")
+        else:
+            click.echo(f"logged -> {log_to_hub(built.out, hub_repo, path_in_repo=hub_path, private=private)}")
+    for tracker, project in (("wandb", wandb_project), ("trackio", trackio_project)):
+        if project:
+            from aorgen.evaluate.tracking import log_to_tracker
+
+            log_to_tracker(tracker, project, built.out)
+            click.echo(f"logged metrics to {tracker} project {project}")
 
 
 @main.command("judge-eval")

@@ -17,12 +17,14 @@ R = TypeVar("R")
 
 
 def run_ray(fn: Callable[[T], R], tasks: list[T], *, workers: int = 1,
-            address: str | None = None) -> Iterator[R]:
+            address: str | None = None, gpus: float | None = 0) -> Iterator[R]:
     """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed).
 
     Uses the running Ray instance if there is one; else connects to ``address`` (e.g.
     ``auto``), or starts a local instance with ``workers`` CPUs. A task's exception is
     raised as itself (an ``AorgenError`` stays one line), and the other tasks are cancelled.
+    ``gpus`` is each task's GPU share; ``None`` means one GPU per task where the cluster has
+    GPUs and none elsewhere (e.g. one model per task, each on its own GPU).
     """
     ray = require("ray", extra="ray")
     if not tasks:
@@ -32,7 +34,9 @@ def run_ray(fn: Callable[[T], R], tasks: list[T], *, workers: int = 1,
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False)
-    remote = ray.remote(num_cpus=1)(fn)
+    if gpus is None:
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+    remote = ray.remote(num_cpus=1, num_gpus=gpus)(fn)
     pending = [remote.remote(task) for task in tasks]
     try:
         while pending:

@@ -36,21 +36,28 @@ def _die_with_parent(parent: int) -> None:
 
 
 def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
-              executor: str = "local", address: str | None = None) -> Iterator[R]:
-    """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed)."""
+              executor: str = "local", address: str | None = None, gpus: float | None = 0,
+              start_method: str | None = None) -> Iterator[R]:
+    """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed); ``gpus``:
+    each Ray task's GPU share (see :func:`aorgen.executor_ray.run_ray`); ``start_method``:
+    how local workers start (``spawn`` where the parent may have run torch, which a forked
+    child can deadlock on; default: the platform's)."""
     tasks = list(tasks)
     if executor == "ray":
         from aorgen.executor_ray import run_ray
 
-        yield from run_ray(fn, tasks, workers=workers, address=address)
+        yield from run_ray(fn, tasks, workers=workers, address=address, gpus=gpus)
     elif executor != "local":
         raise AorgenError(f"unknown executor '{executor}' (known: local, ray)", field="--executor")
     elif workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield fn(task)
     else:
+        import multiprocessing
+
+        context = multiprocessing.get_context(start_method) if start_method else None
         with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
+                                 initargs=(os.getpid(),), mp_context=context) as pool:
             futures = [pool.submit(fn, task) for task in tasks]
             try:
                 for future in as_completed(futures):

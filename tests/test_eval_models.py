@@ -114,6 +114,31 @@ def test_omni_adapter_loads_the_thinker(tmp_path, thinker_only):
     assert [o.response for o in omni.generate(reqs, GREEDY)] == [omni.generate([r], GREEDY)[0].response for r in reqs]
 
 
+def _torchvision_missing() -> bool:
+    try:
+        import torchvision  # noqa: F401  (a broken install fails here, loudly: not a skip)
+    except ModuleNotFoundError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(_torchvision_missing(), reason=(
+    "torchvision is not installed: transformers 5 builds Qwen2_5OmniProcessor only with a video processor, "
+    "and its video processors need torchvision; install the omni extra with the CPU build: "
+    "pip install torchvision==0.28.0 --index-url https://download.pytorch.org/whl/cpu"))
+def test_omni_adapter_with_the_real_omni_processor(tmp_path):
+    from aorgen.testing.tiny_models import build_tiny_qwen25_omni
+
+    folder = build_tiny_qwen25_omni(tmp_path / "omni", omni_processor=True)
+    omni = get_adapter("qwen2_5_omni", str(folder))
+    assert type(omni.processor).__name__ == "Qwen2_5OmniProcessor"
+    assert type(omni.processor.feature_extractor).__name__ == "WhisperFeatureExtractor"
+    reqs = requests(3)
+    batched = [o.response for o in omni.generate(reqs, GREEDY)]
+    assert batched == [omni.generate([r], GREEDY)[0].response for r in reqs]
+    assert all(isinstance(r, str) for r in batched)
+
+
 def test_omni_adapter_needs_an_omni_checkpoint(tiny_model):
     # a Qwen2-Audio folder is not an Omni checkpoint: one clear error
     with pytest.raises(AorgenError, match="not a Qwen2.5-Omni checkpoint"):

@@ -188,13 +188,17 @@ def build_tiny_qwen2_audio(out_dir: Path, seed: int = 0) -> Path:
     return out_dir
 
 
-def build_tiny_qwen25_omni(out_dir: Path, seed: int = 0, *, thinker_only: bool = True) -> Path:
+def build_tiny_qwen25_omni(out_dir: Path, seed: int = 0, *, thinker_only: bool = True,
+                           omni_processor: bool = False) -> Path:
     """Build a tiny random Qwen2.5-Omni *thinker* (``thinker_only``) or a full Omni model
     without the talker (``enable_audio_output=False``) in ``out_dir``.
 
-    The processor saved beside it is the tiny Qwen2-Audio one: the real Omni processor needs
-    torchvision for its video part, and the thinker takes the same inputs (Whisper features,
-    ``feature_attention_mask``, one ``<|AUDIO|>`` token per encoder frame) for audio.
+    With ``omni_processor`` the processor saved beside it is the real ``Qwen2_5OmniProcessor``
+    (the tiny Whisper feature extractor and tokenizer, Qwen2-VL image and video processors);
+    it needs torchvision (the ``omni`` extra): transformers 5 checks the video processor's
+    class, and its video processors are available only with torchvision. Without it, the
+    tiny Qwen2-Audio processor is saved: the thinker takes the same inputs for audio (Whisper
+    features, ``feature_attention_mask``, one ``<|AUDIO|>`` token per encoder frame).
     """
     import shutil
     import tempfile
@@ -211,6 +215,14 @@ def build_tiny_qwen25_omni(out_dir: Path, seed: int = 0, *, thinker_only: bool =
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory() as tmp:
         processor = AutoProcessor.from_pretrained(build_tiny_qwen2_audio(Path(tmp) / "qwen2_audio", seed))
+    if omni_processor:
+        from transformers import Qwen2_5OmniProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+
+        processor = Qwen2_5OmniProcessor(
+            image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(),
+            feature_extractor=processor.feature_extractor, tokenizer=processor.tokenizer,
+            chat_template=processor.chat_template,
+        )
     tokenizer = processor.tokenizer
     vocab = len(tokenizer)
     token = tokenizer.convert_tokens_to_ids
