@@ -23,15 +23,23 @@ from aorgen.testing.tiny_models import build_tiny_qwen2_audio  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    path = build_tiny_qwen2_audio(tmp_path_factory.mktemp("tiny"))
-    return load_model_and_processor(path, dtype="fp32")
+def tiny_path(tmp_path_factory):
+    return build_tiny_qwen2_audio(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory):
-    folder = build_tiny_dataset(tmp_path_factory.mktemp("ds"), rows_per_label=4)
-    return load_examples(folder, split="train")
+def tiny(tiny_path):
+    return load_model_and_processor(tiny_path, dtype="fp32")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return build_tiny_dataset(tmp_path_factory.mktemp("ds"), rows_per_label=4)
+
+
+@pytest.fixture(scope="module")
+def examples(dataset):
+    return load_examples(dataset, split="train")
 
 
 def _label(examples, label):
@@ -221,3 +229,29 @@ def test_sarsteer_vectors_per_layer_and_last_position_hook(tiny, examples, tmp_p
     with pytest.raises(AorgenError, match="one vector per layer"):
         with st.apply_steering(model, st.SteeringVector(vector=vec.vector[0], layer=0, method="x", mode="sarsteer")):
             pass
+
+
+def test_cli_fits_arditi_then_an_orthogonal_over_refusal_vector(tiny_path, dataset, tmp_path):
+    from click.testing import CliRunner
+
+    from aorgen.cli import main
+
+    runner = CliRunner()
+    out = tmp_path / "refusal.safetensors"
+    common = ["steer", "fit", "--dataset", str(dataset), "--model", str(tiny_path), "--dtype", "fp32"]
+    result = runner.invoke(main, [*common, "--out", str(out), "--method", "arditi", "--kl-threshold", "100",
+                                  "--induce-threshold", "-100"])
+    assert result.exit_code == 0, result.output
+    refusal = st.SteeringVector.load(out)
+    assert refusal.method == "arditi" and refusal.details["table"] == "refusal.selection.csv"
+    assert (tmp_path / "refusal.selection.csv").is_file() and (tmp_path / "refusal.selection.json").is_file()
+
+    over = tmp_path / "over.safetensors"
+    result = runner.invoke(main, [*common, "--out", str(over), "--method", "overrefusal", "--refusal", str(out)])
+    assert result.exit_code == 0, result.output
+    vec = st.SteeringVector.load(over)
+    assert vec.layer == refusal.layer and vec.mode == "clamp" and vec.details["refusal_source"] == "given"
+    assert abs(float(vec.vector @ refusal.unit)) < 1e-4 * float(vec.vector.norm())
+
+    result = runner.invoke(main, [*common, "--out", str(tmp_path / "sar"), "--method", "sarsteer", "--layers", "x"])
+    assert result.exit_code == 2 and "--layers" in result.output

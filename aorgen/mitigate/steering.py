@@ -370,13 +370,20 @@ def fit_from_dataset(
 ) -> SteeringVector:
     """Load model + dataset split, fit a vector, save it to ``out``. Wrapped by
     ``aorgen steer fit``. ``method="judged"`` needs ``run``: a judged evaluation run of
-    the same model on the same split (``aorgen eval --split train`` + ``aorgen judge``)."""
+    the same model on the same split (``aorgen eval --split train`` + ``aorgen judge``).
+    ``arditi``, ``sarsteer`` and ``overrefusal`` take their settings in ``options``
+    (``_fit_reference_method``)."""
     if method == "judged" and run is None:
         raise AorgenError("method 'judged' needs a judged evaluation run of the model", field="run")
     if Path(out).is_dir() or Path(out).with_suffix(".safetensors").is_dir():
         raise AorgenError("is a folder, expected the .safetensors file to write", file=out, field="--out")
     model, processor = load_model_and_processor(model_path, dtype=dtype)
     examples = load_examples(dataset_dir, split=split, sampling_rate=processor.feature_extractor.sampling_rate)
+    if method in CAUSAL_METHODS:
+        vector = _fit_reference_method(method, model, processor, examples, out, **fit_kwargs)
+        vector.model_id = str(model_path)
+        vector.save(out)
+        return vector
     if method == "judged":
         refused, responses = judged_refusals(run, judge=judge, condition=condition)
         refuse, comply = judged_classes(examples, refused, responses)
@@ -386,6 +393,44 @@ def fit_from_dataset(
     vector.model_id = str(model_path)
     vector.save(out)
     return vector
+
+
+#: Methods after a reference (``arditi``, ``sarsteer``, ``overrefusal`` modules).
+CAUSAL_METHODS = ("arditi", "sarsteer", "overrefusal")
+
+
+def _fit_reference_method(method: str, model, processor, examples, out, *, layer: int | None = None,
+                          seed: int = 0, batch_size: int = 4, options: Mapping | None = None,
+                          **_ignored) -> SteeringVector:
+    """``arditi``: causal selection, its table written beside ``out``; ``sarsteer``:
+    per-layer vectors (options ``k``, ``alpha``, ``lambda``, ``layers``); ``overrefusal``:
+    the clamp vector orthogonal to the refusal direction (option ``refusal``: a vector
+    file, e.g. the ``arditi`` one)."""
+    options = dict(options or {})
+    by_label = {lab: [e for e in examples if e.label == lab]
+                for lab in ("harmful_contrast", "benign_control", "pseudo_harmful")}
+    if method == "arditi":
+        from aorgen.mitigate.arditi import ArditiConfig, fit_arditi, write_table
+
+        config = ArditiConfig(seed=seed, batch_size=batch_size,
+                              **{k: options[k] for k in ("kl_threshold", "induce_threshold", "prune_fraction",
+                                                         "held_out") if k in options})
+        vector, rows = fit_arditi(model, processor, by_label["harmful_contrast"], by_label["benign_control"], config)
+        csv_path, _ = write_table(rows, Path(out).with_suffix(".safetensors"))
+        vector.details["table"] = csv_path.name
+        return vector
+    if method == "sarsteer":
+        from aorgen.mitigate import sarsteer
+
+        return sarsteer.fit_sarsteer(
+            model, processor, by_label["harmful_contrast"], by_label["benign_control"] + by_label["pseudo_harmful"],
+            k=options.get("k", sarsteer.DEFAULT_K), alpha=options.get("alpha", sarsteer.DEFAULT_ALPHA),
+            strength=options.get("lambda", sarsteer.DEFAULT_LAMBDA), layers=options.get("layers"),
+            batch_size=batch_size)
+    from aorgen.mitigate.overrefusal import fit_over_refusal
+
+    refusal = SteeringVector.load(options["refusal"]) if options.get("refusal") else None
+    return fit_over_refusal(model, processor, examples, layer=layer, refusal=refusal, batch_size=batch_size)
 
 
 # ---------------------------------------------------------------- applying
