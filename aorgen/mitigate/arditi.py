@@ -8,7 +8,8 @@ that position. (The reference reads the input of layer ``l``; the output of laye
 is the input of layer ``l + 1``, so layer indices here are one lower.) Harmful =
 ``harmful_contrast`` rows, harmless = ``benign_control`` rows.
 
-Causal scores, on held-out rows (``held_out`` fraction of each class, seeded), with the
+Causal scores, on held-out rows (``held_out`` fraction of each class, seeded, at most
+``max_val`` = 32 per class as in the reference), with the
 refusal score of ``aorgen.mitigate.refusal`` (log-odds of the refusal tokens at the first
 generated position):
 
@@ -67,6 +68,7 @@ class ArditiConfig:
     prune_fraction: float = 0.2
     coefficient: float = 1.0  # activation addition for the induce score
     held_out: float = 0.25
+    max_val: int = 32  # held-out rows per class at most (the reference validates on 32)
     seed: int = 0
     refusal_words: tuple[str, ...] = ARDITI_REFUSAL_WORDS
     batch_size: int = 4
@@ -193,6 +195,7 @@ def fit_arditi(model, processor, harmful: Sequence[TrainExample], harmless: Sequ
     rng = np.random.default_rng(config.seed)
     fit_h, val_h = _holdout_split(len(harmful), config.held_out, rng)
     fit_s, val_s = _holdout_split(len(harmless), config.held_out, rng)
+    val_h, val_s = val_h[: config.max_val], val_s[: config.max_val]
     pick = lambda xs, idx: [xs[i] for i in idx]  # noqa: E731
     directions, tokens = candidate_directions(model, processor, pick(harmful, fit_h), pick(harmless, fit_s),
                                               instruction=instruction, system=system, batch_size=config.batch_size)
