@@ -68,7 +68,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rows", type=int, default=4, help="rows per label and split")
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--only", type=int, nargs="*", help="variant indices to run (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,7 +83,9 @@ def main() -> None:
         print("| variant | features | reshape after/before | d_refusal harmful | d_refusal pseudo-harmful "
               "| d_refusal benign | retention KL (benign responses) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
-        for name, config in VARIANTS:
+        for index, (name, config) in enumerate(VARIANTS):
+            if args.only and index not in args.only:
+                continue
             result = ft.finetune(data, model_path, "rrs", tmp / "runs" / name.split()[0], steps=args.steps,
                                  batch_size=len(train), grad_accum=1, lora_r=4, lr=args.lr, rrs=config,
                                  examples=train, progress=False, save_every=10**6, resume=False)
