@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
+from transformers import AutoProcessor  # noqa: E402
 
 from aorgen.mitigate import finetune as ft  # noqa: E402
 from aorgen.mitigate.refusal import batch_logits, refusal_score  # noqa: E402
@@ -89,11 +91,7 @@ def main() -> None:
             result = ft.finetune(data, model_path, "rrs", tmp / "runs" / name.split()[0], steps=args.steps,
                                  batch_size=len(train), grad_accum=1, lora_r=4, lr=args.lr, rrs=config,
                                  examples=train, progress=False, save_every=10**6, resume=False)
-            from safetensors.torch import load_file
-
             anchors = ft.RRSAnchors.from_state_dict(load_file(str(result.adapter_dir / "rrs_anchors.safetensors")))
-            from transformers import AutoProcessor
-
             processor = AutoProcessor.from_pretrained(model_path)
             token = refusal_token_id(processor.tokenizer, config.refusal_word)
             m = measure(result.model, processor, test, anchors, token)
