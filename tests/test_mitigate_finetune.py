@@ -12,7 +12,7 @@ pytest.importorskip("peft")
 from aorgen.errors import AorgenError  # noqa: E402
 from aorgen.mitigate import finetune as ft  # noqa: E402
 from aorgen.mitigate.model import load_model_and_processor  # noqa: E402
-from aorgen.mitigate.rrs import RRSConfig, rrs_loss, select_refusal_features  # noqa: E402
+from aorgen.mitigate.rrs import RRSConfig, retention_kl, rrs_loss, select_features  # noqa: E402
 from aorgen.mitigate.training import ChatCollator, load_examples, move_batch  # noqa: E402
 from aorgen.testing.tiny_dataset import build_tiny_dataset  # noqa: E402
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio  # noqa: E402
@@ -49,7 +49,7 @@ def rrs_run(tiny_path, dataset, tmp_path_factory):
     # full-batch steps: the tiny random model's features are nearly collapsed already, so
     # the objective is only seen to fall when each step sees the same batch
     settings = {**SETTINGS, "batch_size": 6, "steps": 3}
-    return ft.finetune(dataset, tiny_path, "rrs", out, lr=3e-4, rrs=RRSConfig(top_k=64), **settings)
+    return ft.finetune(dataset, tiny_path, "rrs", out, lr=3e-4, rrs=RRSConfig(top_percent=50.0), **settings)
 
 
 def _adapter_weights(model) -> dict[str, torch.Tensor]:
@@ -67,35 +67,47 @@ def test_sft_lowers_the_loss_on_its_training_data(sft_run, processor, dataset):
     assert [h["step"] for h in sft_run.history] == [1, 2, 3, 4]
 
 
-def test_rrs_pulls_pseudo_harmful_inputs_to_the_answerable_centroid(rrs_run, processor, dataset):
+def test_rrs_moves_inputs_towards_their_reshaped_targets(rrs_run, processor, dataset):
     from safetensors.torch import load_file
 
     model = rrs_run.model
     anchors = ft.RRSAnchors.from_state_dict(load_file(str(rrs_run.adapter_dir / "rrs_anchors.safetensors")))
-    assert len(anchors.features) == 64
+    assert 1 <= len(anchors.features) <= 32  # top 50 % of 64 dimensions, positive contributions only
+    outside = torch.ones(64, dtype=torch.bool)
+    outside[anchors.features] = False
+    assert (anchors.delta[outside] == 0).all() and (anchors.delta[anchors.features] != 0).all()
     examples = load_examples(dataset)
-    pseudo = [e for e in examples if e.label == "pseudo_harmful"]
-    pull_only = RRSConfig(sep_weight=0.0, kl_weight=0.0)
-
-    def pull(subset):
-        batch = move_batch(ChatCollator(processor, with_response=False)(subset), model)
-        harmful = torch.tensor([e.label == "harmful_contrast" for e in subset])
-        with torch.no_grad():
-            return rrs_loss(model, batch, harmful, anchors, pull_only, None)[1]["pull"]
-
-    after_all, after_pseudo = pull(examples), pull(pseudo)
-    with model.disable_adapter():
-        before_all, before_pseudo = pull(examples), pull(pseudo)
-    assert after_all < 0.9 * before_all
-    assert after_pseudo < before_pseudo
-    assert {"pull", "separation", "retention"} <= set(rrs_run.history[-1])
+    reshape_only = RRSConfig(kl_weight=0.0, weight_penalty=0.0)
+    batch = move_batch(ChatCollator(processor, with_response=False)(examples), model)
+    harmful = torch.tensor([e.label == "harmful_contrast" for e in examples])
+    with torch.no_grad():
+        after = rrs_loss(model, batch, harmful, anchors, reshape_only)[1]["reshape"]
+    before = float((anchors.delta**2).mean())  # untuned: z = z0, so the error is |delta|^2 / hidden
+    assert after < 0.9 * before
+    assert {"reshape", "contract", "retention", "penalty"} <= set(rrs_run.history[-1])
+    assert rrs_run.history[-1]["penalty"] > 0
 
 
-def test_refusal_features_are_the_largest_refusal_logit_weights():
-    weight = torch.zeros(5, 8)
-    weight[2] = torch.tensor([0.0, 5.0, 0.0, -9.0, 0.0, 1.0, 0.0, 0.0])
-    weight[4] = torch.tensor([0.0, 5.0, 0.0, -9.0, 0.0, 1.0, 0.0, 7.0])
-    assert select_refusal_features(weight, [2, 4], k=3).tolist() == [1, 3, 7]
+def test_retention_is_measured_on_benign_response_tokens(rrs_run, processor, dataset):
+    model = rrs_run.model
+    benign = [e for e in load_examples(dataset) if e.label != "harmful_contrast"]
+    batch = move_batch(ChatCollator(processor)(benign), model)
+    with torch.no_grad():
+        tuned = retention_kl(model, batch).item()
+        prompt_only = dict(batch, labels=torch.where(batch["labels"] == -100, batch["input_ids"], -100))
+        on_prompt = retention_kl(model, prompt_only).item()
+    assert tuned > 0 and on_prompt > 0 and on_prompt != pytest.approx(tuned, rel=1e-3)
+
+
+def test_features_are_the_top_share_of_refusal_token_contributions():
+    w = torch.tensor([1.0, -2.0, 3.0, 0.5, 1.0, 2.0, -1.0, 0.0])
+    delta = torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0, 0.1, -3.0, 9.0])
+    # contributions w * delta: [1, 2, 3, 0.5, -1, 0.2, 3, 0]
+    assert select_features(w, delta, 25.0).tolist() == [2, 6]
+    assert select_features(w, delta, 50.0).tolist() == [0, 1, 2, 6]
+    assert select_features(w, delta, 100.0).tolist() == [0, 1, 2, 3, 5, 6]  # positive contributions only
+    with pytest.raises(AorgenError):
+        select_features(w, delta, 0.0)
 
 
 def test_lora_is_only_on_the_language_model(sft_run):

@@ -300,7 +300,7 @@ def finetune(
         start, history = _restore(checkpoint, model, optimizer, scheduler)
 
     collate = ChatCollator(processor, instruction=instruction, system=system, with_response=method == "sft")
-    audio_token_id = getattr(processor, "audio_token_id", None)
+    retain = ChatCollator(processor, instruction=instruction, system=system, with_response=True)
     model.train()
     from tqdm.auto import tqdm
 
@@ -315,7 +315,9 @@ def finetune(
                 loss, parts = model(**batch, use_cache=False).loss, {}
             else:
                 harmful = torch.tensor([e.label == HARMFUL for e in chunk])
-                loss, parts = rrs_loss(model, batch, harmful, anchors, rrs, audio_token_id)
+                benign = [e for e in chunk if e.label != HARMFUL]
+                retain_batch = move_batch(retain(benign), model) if benign and rrs.kl_weight else None
+                loss, parts = rrs_loss(model, batch, harmful, anchors, rrs, retain_batch)
             (loss / grad_accum).backward()
             for name, value in {"loss": loss.item(), **parts}.items():
                 totals[name] = totals.get(name, 0.0) + value / grad_accum

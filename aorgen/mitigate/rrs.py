@@ -1,38 +1,45 @@
-"""Representation-reshaping (RRS) objective, reimplemented from the description of
-Yang et al., "Reshaping Representation Space to Balance the Safety and Over-rejection in
-Large Audio Language Models" (EMNLP 2025). Not the authors' code.
+"""Representation-reshaping (RRS) objective, reimplemented from Yang et al., "Reshaping
+Representation Space to Balance the Safety and Over-rejection in Large Audio Language
+Models" (EMNLP 2025, arXiv 2505.19670) and the authors' released scripts (YangHao97/RRS).
+Not the authors' code.
 
-The only supervision is the harmful / not-harmful split of the inputs (dataset labels):
-no target responses.
+The only supervision is the harmful / not-harmful split of the inputs: ``harmful_contrast``
+rows are harmful, every other row (``pseudo_harmful``, ``benign_control``) is benign.
+``z`` is the language model's final (normed) hidden state at the last prompt position, the
+state the LM head reads the first response token from.
 
-1. Refusal features: the LM head maps the final (normed) hidden state ``z`` to logits
-   ``W z``. The gradient of the refusal-opening tokens' logits ("I", "Sorry", ...; their
-   first tokens) with respect to ``z`` is the mean of their rows of ``W``; the ``top_k``
-   hidden dimensions with the largest absolute value of it are the features most tied
-   to starting a refusal.
-2. Anchors: with the untuned model, the mean of those features at the last prompt
-   position over ``harmful_contrast`` inputs is the refusal-region centroid ``mu_R``; over
-   ``benign_control`` inputs (or ``pseudo_harmful`` ones when the split has no
-   controls) the answerable-region centroid ``mu_A``.
-3. Loss on a batch, with ``z`` the selected features at the last prompt position:
-   ``pull`` = mean squared distance (per feature) of harmful inputs to ``mu_R`` and of
-   benign + pseudo-harmful inputs to ``mu_A``; ``separation`` = ``relu(margin - |c_R - c_A|)^2 / k``
-   with ``c_R``, ``c_A`` the batch centroids of the two groups and ``margin`` =
-   ``margin_scale * |mu_R - mu_A|``; ``retention`` = KL(untuned || tuned) of the
-   next-token distributions at the prompt's text positions other than the last (the
-   last one is the decision that ``pull`` reshapes). Total =
-   ``pull + sep_weight * separation + kl_weight * retention``. LoRA on the language model
-   only (see ``finetune``).
+1. Features: with the untuned model, ``delta = mean_harmful(z) - mean_benign(z)`` and the
+   LM-head row ``w_I`` of the refusal token "I" (``refusal_word``), each hidden dimension
+   ``j`` contributes ``c_j = w_I[j] * delta[j]`` to the gap in the "I" logit between the two
+   groups. The features are the top ``top_percent`` % of dimensions by ``c_j`` (only
+   positive contributions); ``delta`` is zeroed elsewhere. (The authors' script keeps every
+   positive contribution, about 51 % of Qwen2.5-Omni's 3,584 dimensions, and ablates 12.5,
+   25 and 50 %; our default is 50.)
+2. Cluster objective (``reshape``): each input's target is its own untuned state moved by
+   ``delta`` on the features, ``z0 + delta`` for harmful inputs (pushed further into the
+   refusal region) and ``z0 - delta`` for benign ones (pulled out of it), and the loss is the
+   mean squared error of ``z`` to the target (the released training loss). Optional
+   ``contract`` (weight ``contract_weight``, default 0 as released): the mean squared
+   distance on the features of each input to its group's shifted centroid, which tightens
+   the two clusters.
+3. ``retention``: ``KL(untuned || tuned)`` of the next-token distribution at the positions
+   that predict the benign rows' response tokens (teacher-forced on their compliance
+   responses, ``aorgen.mitigate.targets``), weight ``kl_weight``.
+4. ``penalty``: the squared Frobenius norm of every LoRA update ``scaling * B A``
+   (the released script's weight-change penalty), weight ``weight_penalty``.
+
+Total = ``reshape + contract_weight * contract + kl_weight * retention + weight_penalty *
+penalty``. LoRA on the language model only (see ``finetune``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aorgen.errors import AorgenError, require
 from aorgen.mitigate.model import backbone, unembedding
-from aorgen.mitigate.targets import REFUSAL_OPENING_WORDS
 from aorgen.mitigate.training import TrainExample, last_token_index
 
 torch = require("torch", extra="train")
@@ -43,11 +50,11 @@ HARMFUL = "harmful_contrast"
 
 @dataclass
 class RRSConfig:
-    top_k: int = 64  # refusal features (clamped to the hidden size)
-    sep_weight: float = 1.0
+    top_percent: float = 50.0  # m: share of hidden dimensions kept as features (positive contributions only)
+    refusal_word: str = "I"
+    contract_weight: float = 0.0
     kl_weight: float = 1.0
-    margin_scale: float = 1.0
-    refusal_words: tuple[str, ...] = REFUSAL_OPENING_WORDS
+    weight_penalty: float = 1.0
 
 
 @dataclass
@@ -55,115 +62,115 @@ class RRSAnchors:
     """What the objective is measured against; computed once from the untuned model."""
 
     features: torch.Tensor  # (k,) long: hidden dimensions
-    refusal_centroid: torch.Tensor  # (k,)
-    answer_centroid: torch.Tensor  # (k,)
-    margin: float
+    delta: torch.Tensor  # (hidden,) mean_harmful - mean_benign, zero outside the features
+    harmful_mean: torch.Tensor  # (hidden,)
+    benign_mean: torch.Tensor  # (hidden,)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {
-            "features": self.features, "refusal_centroid": self.refusal_centroid,
-            "answer_centroid": self.answer_centroid, "margin": torch.tensor(self.margin),
-        }
+        return {"features": self.features, "delta": self.delta, "harmful_mean": self.harmful_mean,
+                "benign_mean": self.benign_mean}
 
     @classmethod
     def from_state_dict(cls, state: dict[str, torch.Tensor]) -> RRSAnchors:
-        return cls(
-            features=state["features"].long(),
-            refusal_centroid=state["refusal_centroid"].float(),
-            answer_centroid=state["answer_centroid"].float(),
-            margin=float(state["margin"]),
-        )
+        try:
+            return cls(features=state["features"].long(), delta=state["delta"].float(),
+                       harmful_mean=state["harmful_mean"].float(), benign_mean=state["benign_mean"].float())
+        except KeyError as exc:
+            raise AorgenError(f"RRS anchors lack {exc} (written by an older aorgen?)", field="rrs_anchors") from None
 
 
-def refusal_token_ids(tokenizer, words: Sequence[str] = REFUSAL_OPENING_WORDS) -> list[int]:
-    """First token of each word, with and without a leading space."""
-    ids = set()
-    for word in words:
-        for variant in (word, " " + word):
-            tokens = tokenizer(variant, add_special_tokens=False)["input_ids"]
-            if tokens:
-                ids.add(tokens[0])
-    return sorted(ids)
+def refusal_token_id(tokenizer, word: str = "I") -> int:
+    """The first token of ``word`` as a response opens with it (no leading space)."""
+    ids = tokenizer(word, add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise AorgenError(f"the tokenizer has no token for {word!r}", field="refusal_word")
+    return ids[0]
 
 
-def select_refusal_features(weight: torch.Tensor, token_ids: Sequence[int], k: int) -> torch.Tensor:
-    """Indices (sorted) of the ``k`` hidden dimensions with the largest ``|mean_t W[t]|``."""
-    if not token_ids:
-        raise AorgenError("no refusal-opening tokens found in the tokenizer", field="refusal_words")
-    score = weight[list(token_ids)].float().mean(dim=0).abs()
-    return score.topk(min(k, score.numel())).indices.sort().values
+def select_features(w_refusal: torch.Tensor, delta: torch.Tensor, top_percent: float) -> torch.Tensor:
+    """Indices (sorted) of the top ``top_percent`` % of dimensions by ``w * delta``,
+    positive contributions only (at least one dimension)."""
+    if not 0 < top_percent <= 100:
+        raise AorgenError(f"top_percent must be in (0, 100], not {top_percent}", field="top_percent")
+    contribution = w_refusal.float() * delta.float()
+    k = max(1, math.ceil(top_percent / 100 * contribution.numel()))
+    k = min(k, max(1, int((contribution > 0).sum())))
+    return contribution.topk(k).indices.sort().values
 
 
-def prompt_outputs(model, batch: dict[str, torch.Tensor], features: torch.Tensor):
-    """For a prompt-only batch: (final normed hidden states ``(B, T, h)``, last prompt
-    index ``(B,)``, the ``features`` of the last prompt token as float ``(B, k)``)."""
+def last_states(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Final normed hidden state at each row's last prompt token, float ``(B, hidden)``."""
     hidden = backbone(model)(**batch, use_cache=False).last_hidden_state
     last = last_token_index(batch["attention_mask"])
-    z = hidden[torch.arange(len(last), device=hidden.device), last][:, features.to(hidden.device)]
-    return hidden, last, z.float()
+    return hidden[torch.arange(len(last), device=hidden.device), last].float()
 
 
 def compute_anchors(model, tokenizer, batches, examples: Sequence[TrainExample], config: RRSConfig) -> RRSAnchors:
-    """Refusal features and centroids from the (untuned) model. ``batches`` yields
-    prompt-only batches covering ``examples`` in order."""
-    features = select_refusal_features(
-        unembedding(model).weight, refusal_token_ids(tokenizer, config.refusal_words), config.top_k
-    )
-    rows = []
+    """Features and ``delta`` from the (untuned) model. ``batches`` yields prompt-only
+    batches covering ``examples`` in order."""
     with torch.no_grad():
-        for batch in batches:
-            rows.append(prompt_outputs(model, batch, features)[2].cpu())
-    z = torch.cat(rows)
-    labels = [e.label for e in examples]
-    harmful = torch.tensor([lab == HARMFUL for lab in labels])
-    answer_label = "benign_control" if "benign_control" in labels else "pseudo_harmful"
-    answer = torch.tensor([lab == answer_label for lab in labels])
-    if not harmful.any() or not answer.any():
-        raise AorgenError(
-            "RRS needs harmful_contrast and benign_control (or pseudo_harmful) rows in the training split",
-            field="label",
-        )
-    mu_r, mu_a = z[harmful].mean(0), z[answer].mean(0)
-    return RRSAnchors(features, mu_r, mu_a, config.margin_scale * float((mu_r - mu_a).norm()))
+        z = torch.cat([last_states(model, batch).cpu() for batch in batches])
+    harmful = torch.tensor([e.label == HARMFUL for e in examples])
+    if not harmful.any() or harmful.all():
+        raise AorgenError("RRS needs harmful_contrast rows and other rows in the training split", field="label")
+    harmful_mean, benign_mean = z[harmful].mean(0), z[~harmful].mean(0)
+    delta = harmful_mean - benign_mean
+    w = unembedding(model).weight[refusal_token_id(tokenizer, config.refusal_word)].detach().float().cpu()
+    features = select_features(w, delta, config.top_percent)
+    masked = torch.zeros_like(delta)
+    masked[features] = delta[features]
+    return RRSAnchors(features, masked, harmful_mean, benign_mean)
 
 
-def rrs_loss(
-    model,
-    batch: dict[str, torch.Tensor],
-    is_harmful: torch.Tensor,
-    anchors: RRSAnchors,
-    config: RRSConfig,
-    audio_token_id: int | None,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """The RRS objective on one prompt-only batch (module docstring); returns the total
-    and its components as floats."""
-    hidden, last, z = prompt_outputs(model, batch, anchors.features)
-    is_harmful = is_harmful.to(hidden.device)
-    target = torch.where(
-        is_harmful[:, None],
-        anchors.refusal_centroid.to(z.device)[None],
-        anchors.answer_centroid.to(z.device)[None],
-    )
-    pull = ((z - target) ** 2).mean()
+def lora_penalty(model) -> torch.Tensor:
+    """Sum over LoRA modules of ``|scaling * B A|_F^2``."""
+    total = None
+    for module in model.modules():
+        if hasattr(module, "lora_A") and hasattr(module, "lora_B"):
+            for key in module.lora_A:
+                delta_w = module.scaling[key] * (module.lora_B[key].weight @ module.lora_A[key].weight)
+                term = (delta_w.float() ** 2).sum()
+                total = term if total is None else total + term
+    return total if total is not None else torch.zeros(())
 
-    separation = z.new_zeros(())
-    if is_harmful.any() and (~is_harmful).any():
-        gap = (z[is_harmful].mean(0) - z[~is_harmful].mean(0)).norm()
-        separation = F.relu(anchors.margin - gap) ** 2 / z.shape[1]
+
+def retention_kl(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``KL(untuned || tuned)`` at the positions predicting the labelled response tokens."""
+    labels = batch["labels"]
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    predicts = labels[:, 1:] != -100  # position t predicts token t + 1
+    head = unembedding(model)
+    tuned = head(backbone(model)(**inputs, use_cache=False).last_hidden_state[:, :-1][predicts]).float()
+    with torch.no_grad(), model.disable_adapter():
+        base = head(backbone(model)(**inputs, use_cache=False).last_hidden_state[:, :-1][predicts]).float()
+    return F.kl_div(F.log_softmax(tuned, -1), F.log_softmax(base, -1), log_target=True, reduction="batchmean")
+
+
+def rrs_loss(model, batch: dict[str, torch.Tensor], is_harmful: torch.Tensor, anchors: RRSAnchors,
+             config: RRSConfig, retain_batch: dict[str, torch.Tensor] | None = None):
+    """The RRS objective on one prompt-only batch (module docstring), with ``retain_batch``
+    the benign rows of the batch with their responses (labels on the response tokens);
+    returns the total and its components as floats."""
+    z = last_states(model, batch)
+    with torch.no_grad(), model.disable_adapter():
+        z0 = last_states(model, batch)
+    harmful = is_harmful.to(z.device)[:, None]
+    delta = anchors.delta.to(z.device)[None]
+    reshape = F.mse_loss(z, torch.where(harmful, z0 + delta, z0 - delta))
+
+    contract = z.new_zeros(())
+    if config.contract_weight:
+        feats = anchors.features.to(z.device)
+        centre = torch.where(harmful, (anchors.harmful_mean.to(z.device) + anchors.delta.to(z.device))[None],
+                             (anchors.benign_mean.to(z.device) - anchors.delta.to(z.device))[None])
+        contract = ((z - centre)[:, feats] ** 2).mean()
 
     retention = z.new_zeros(())
-    if config.kl_weight:
-        mask = batch["attention_mask"].bool().clone()
-        mask[torch.arange(len(last), device=mask.device), last] = False
-        if audio_token_id is not None:
-            mask &= batch["input_ids"] != audio_token_id
-        head = unembedding(model)
-        with torch.no_grad(), model.disable_adapter():
-            base = head(backbone(model)(**batch, use_cache=False).last_hidden_state[mask]).float()
-        tuned = head(hidden[mask]).float()
-        retention = F.kl_div(
-            F.log_softmax(tuned, -1), F.log_softmax(base, -1), log_target=True, reduction="batchmean"
-        )
-    total = pull + config.sep_weight * separation + config.kl_weight * retention
-    parts = {"pull": pull.item(), "separation": separation.item(), "retention": retention.item()}
+    if config.kl_weight and retain_batch is not None:
+        retention = retention_kl(model, retain_batch)
+    penalty = lora_penalty(model).to(z.device) if config.weight_penalty else z.new_zeros(())
+    total = (reshape + config.contract_weight * contract + config.kl_weight * retention
+             + config.weight_penalty * penalty)
+    parts = {"reshape": reshape.item(), "contract": contract.item(), "retention": retention.item(),
+             "penalty": penalty.item()}
     return total, parts

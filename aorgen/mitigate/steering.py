@@ -22,9 +22,18 @@ final vector is refitted on all examples at the chosen layer.
 
 At inference ``apply_steering`` hooks the decoder layers: ``mode="add"`` adds
 ``coefficient * v`` to the chosen layer's output at every position (a negative
-coefficient steers away from refusal); ``mode="ablate"`` removes the component along
-``v/|v|`` from every decoder layer's input and output. The hooks are removed when the
-context exits, leaving the model exactly as it was.
+coefficient steers away from refusal); ``mode="ablate"`` is Arditi et al.'s directional
+ablation: the component along ``u = v/|v|`` is removed from every decoder layer's input and
+from the output of every attention and MLP block (everything written into the residual
+stream), at every position; ``mode="clamp"`` sets the projection on ``u`` at the chosen
+layer's output to ``offset`` (``h - ((h.u) - offset) u``: with ``offset`` the benign mean's
+projection, an affine ablation towards the benign inputs, see ``overrefusal``);
+``mode="sarsteer"`` adds ``coefficient * v[i]`` to the output of layer ``layers[i]`` at the
+last position only (SARSteer, see ``sarsteer``). The hooks are removed when the context
+exits, leaving the model exactly as it was.
+
+Selection by causal effect (Arditi et al.) is in ``arditi``; the over-refusal direction
+orthogonalised against the refusal direction in ``overrefusal``.
 """
 
 from __future__ import annotations
@@ -60,7 +69,7 @@ from aorgen.mitigate.training import (
 torch = require("torch", extra="train")
 
 METHODS = ("contrast", "judged")
-MODES = ("add", "ablate")
+MODES = ("add", "ablate", "clamp", "sarsteer")
 POSITIONS = ("prompt_last", "response_mean")
 CANDIDATE_FRACTION = 0.8
 SELECTION_RULE = (
@@ -85,6 +94,9 @@ class SteeringVector:
     created: str = ""  # ISO 8601 UTC
     selection_rule: str = SELECTION_RULE
     layer_scores: dict[int, dict[str, float]] = field(default_factory=dict)
+    offset: float = 0.0  # for mode="clamp": the projection the hook sets
+    layers: list[int] = field(default_factory=list)  # for mode="sarsteer": one per row of vector
+    details: dict = field(default_factory=dict)  # method-specific settings (k, alpha, table file, ...)
 
     @property
     def unit(self) -> torch.Tensor:
@@ -107,7 +119,8 @@ class SteeringVector:
             "position": self.position, "n_per_class": self.n_per_class,
             "created": self.created, "selection_rule": self.selection_rule,
             "layer_scores": {str(k): v for k, v in self.layer_scores.items()},
-            "hidden_size": int(self.vector.numel()),
+            "hidden_size": int(self.vector.shape[-1]),
+            "offset": self.offset, "layers": list(self.layers), "details": self.details,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -357,13 +370,20 @@ def fit_from_dataset(
 ) -> SteeringVector:
     """Load model + dataset split, fit a vector, save it to ``out``. Wrapped by
     ``aorgen steer fit``. ``method="judged"`` needs ``run``: a judged evaluation run of
-    the same model on the same split (``aorgen eval --split train`` + ``aorgen judge``)."""
+    the same model on the same split (``aorgen eval --split train`` + ``aorgen judge``).
+    ``arditi``, ``sarsteer`` and ``overrefusal`` take their settings in ``options``
+    (``_fit_reference_method``)."""
     if method == "judged" and run is None:
         raise AorgenError("method 'judged' needs a judged evaluation run of the model", field="run")
     if Path(out).is_dir() or Path(out).with_suffix(".safetensors").is_dir():
         raise AorgenError("is a folder, expected the .safetensors file to write", file=out, field="--out")
     model, processor = load_model_and_processor(model_path, dtype=dtype)
     examples = load_examples(dataset_dir, split=split, sampling_rate=processor.feature_extractor.sampling_rate)
+    if method in CAUSAL_METHODS:
+        vector = _fit_reference_method(method, model, processor, examples, out, **fit_kwargs)
+        vector.model_id = str(model_path)
+        vector.save(out)
+        return vector
     if method == "judged":
         refused, responses = judged_refusals(run, judge=judge, condition=condition)
         refuse, comply = judged_classes(examples, refused, responses)
@@ -373,6 +393,44 @@ def fit_from_dataset(
     vector.model_id = str(model_path)
     vector.save(out)
     return vector
+
+
+#: Methods after a reference (``arditi``, ``sarsteer``, ``overrefusal`` modules).
+CAUSAL_METHODS = ("arditi", "sarsteer", "overrefusal")
+
+
+def _fit_reference_method(method: str, model, processor, examples, out, *, layer: int | None = None,
+                          seed: int = 0, batch_size: int = 4, options: Mapping | None = None,
+                          **_ignored) -> SteeringVector:
+    """``arditi``: causal selection, its table written beside ``out``; ``sarsteer``:
+    per-layer vectors (options ``k``, ``alpha``, ``lambda``, ``layers``); ``overrefusal``:
+    the clamp vector orthogonal to the refusal direction (option ``refusal``: a vector
+    file, e.g. the ``arditi`` one)."""
+    options = dict(options or {})
+    by_label = {lab: [e for e in examples if e.label == lab]
+                for lab in ("harmful_contrast", "benign_control", "pseudo_harmful")}
+    if method == "arditi":
+        from aorgen.mitigate.arditi import ArditiConfig, fit_arditi, write_table
+
+        config = ArditiConfig(seed=seed, batch_size=batch_size,
+                              **{k: options[k] for k in ("kl_threshold", "induce_threshold", "prune_fraction",
+                                                         "held_out") if k in options})
+        vector, rows = fit_arditi(model, processor, by_label["harmful_contrast"], by_label["benign_control"], config)
+        csv_path, _ = write_table(rows, Path(out).with_suffix(".safetensors"))
+        vector.details["table"] = csv_path.name
+        return vector
+    if method == "sarsteer":
+        from aorgen.mitigate import sarsteer
+
+        return sarsteer.fit_sarsteer(
+            model, processor, by_label["harmful_contrast"], by_label["benign_control"] + by_label["pseudo_harmful"],
+            k=options.get("k", sarsteer.DEFAULT_K), alpha=options.get("alpha", sarsteer.DEFAULT_ALPHA),
+            strength=options.get("lambda", sarsteer.DEFAULT_LAMBDA), layers=options.get("layers"),
+            batch_size=batch_size)
+    from aorgen.mitigate.overrefusal import fit_over_refusal
+
+    refusal = SteeringVector.load(options["refusal"]) if options.get("refusal") else None
+    return fit_over_refusal(model, processor, examples, layer=layer, refusal=refusal, batch_size=batch_size)
 
 
 # ---------------------------------------------------------------- applying
@@ -392,13 +450,14 @@ def apply_steering(
     coefficient = vector.coefficient if coefficient is None else coefficient
     layers = decoder_layers(model)
     hidden = unembedding(model).in_features
-    if vector.vector.numel() != hidden:
+    if vector.vector.shape[-1] != hidden:
         raise AorgenError(
-            f"vector has {vector.vector.numel()} dimensions, the model's hidden size is {hidden}",
+            f"vector has {vector.vector.shape[-1]} dimensions, the model's hidden size is {hidden}",
             field="vector",
         )
-    if not 0 <= vector.layer < len(layers):
-        raise AorgenError(f"vector layer {vector.layer} is outside this model's layers", field="layer")
+    for index in [vector.layer, *vector.layers]:
+        if not 0 <= index < len(layers):
+            raise AorgenError(f"vector layer {index} is outside this model's layers", field="layer")
 
     def cast(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         return t.to(device=like.device, dtype=like.dtype)
@@ -425,8 +484,31 @@ def apply_steering(
                 return edit(args, ablate), kwargs
             return args, {**kwargs, "hidden_states": ablate(kwargs["hidden_states"])}
 
-        handles = [layers[0].register_forward_pre_hook(ablate_input, with_kwargs=True)]
-        handles += [layer.register_forward_hook(lambda m, a, out: edit(out, ablate)) for layer in layers]
+        handles = [layer.register_forward_pre_hook(ablate_input, with_kwargs=True) for layer in layers]
+        for layer in layers:
+            for block in _residual_writers(layer):
+                handles.append(block.register_forward_hook(lambda m, a, out: edit(out, ablate)))
+    elif mode == "clamp":
+        unit = vector.unit
+
+        def clamp(h: torch.Tensor) -> torch.Tensor:
+            u = cast(unit, h)
+            return h - ((h @ u) - vector.offset)[..., None] * u
+
+        handles = [layers[vector.layer].register_forward_hook(lambda m, a, out: edit(out, clamp))]
+    elif mode == "sarsteer":
+        if vector.vector.dim() != 2 or len(vector.layers) != vector.vector.shape[0]:
+            raise AorgenError("mode 'sarsteer' needs one vector per layer (a SARSteer vector file)", field="mode")
+
+        def last_add(row: torch.Tensor):
+            def add(h: torch.Tensor) -> torch.Tensor:
+                h = h.clone()
+                h[:, -1] += coefficient * cast(row, h)
+                return h
+
+            return lambda m, a, out: edit(out, add)
+
+        handles = [layers[i].register_forward_hook(last_add(row)) for i, row in zip(vector.layers, vector.vector)]
     else:
         raise AorgenError(f"unknown mode {mode!r}; use {' or '.join(MODES)}", field="mode")
     try:
@@ -434,3 +516,10 @@ def apply_steering(
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _residual_writers(layer) -> list:
+    """The blocks of a decoder layer whose outputs are added to the residual stream
+    (attention and MLP); a layer without them is treated as one block."""
+    blocks = [getattr(layer, name) for name in ("self_attn", "mlp") if hasattr(layer, name)]
+    return blocks or [layer]

@@ -39,7 +39,6 @@ REFUSALS = (
 )
 
 #: Words a refusal typically opens with ("I'm sorry", "Sorry", "I can't", "As an AI").
-#: Their first tokens define the refusal logits used by the RRS feature selection.
 REFUSAL_OPENING_WORDS = ("I", "Sorry", "As", "Unfortunately")
 
 
