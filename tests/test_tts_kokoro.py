@@ -5,7 +5,7 @@ of [510, 1, 256] voice packs) and loaded by ``KokoroEngine(model=FOLDER)``, the 
 Kokoro-82M checkpoint takes. The G2P is misaki's, offline (no spaCy model download).
 
 kokoro is not installed in the main environment: CI runs this file in the overlay made by
-``.ci/neural_env.sh kokoro``, which sets AORGEN_REQUIRE_EXTRAS=kokoro so that a broken install
+``.ci/kokoro_env.sh``, which sets AORGEN_REQUIRE_EXTRAS=kokoro so that a broken install
 fails instead of skipping.
 """
 
@@ -50,7 +50,7 @@ def kokoro_available() -> bool:
 
 needs_kokoro = pytest.mark.skipif(
     not kokoro_available(),
-    reason="kokoro is not installed here; run `bash .ci/neural_env.sh kokoro python -m pytest tests/test_tts_kokoro.py`",
+    reason="kokoro is not installed here; run `bash .ci/kokoro_env.sh python -m pytest tests/test_tts_kokoro.py`",
 )
 
 
