@@ -224,3 +224,16 @@ def test_version_follows_the_checkpoint(tiny, tmp_path):
     torch.save(torch.zeros(510, 1, 256), other / "voices" / "af_test.pt")
     a, b = KokoroEngine(model=str(tiny)).version, KokoroEngine(model=str(other)).version
     assert a != b and a.startswith("kokoro 0.") and " misaki " in a and "g2p=misaki+" in a
+
+
+@needs_kokoro
+def test_neural_release_recipe_picks_balanced_kokoro_voices(monkeypatch):
+    from aorgen.plan import load_voices
+    from aorgen.recipe import load_recipe
+
+    monkeypatch.delenv("AORGEN_KOKORO_MODEL", raising=False)
+    recipe = load_recipe(Path(__file__).parent.parent / "release" / "aor-bench-v1-neural.yaml")
+    voices = load_voices(recipe)
+    assert {v.engine for v in voices} == {"kokoro"} and len(voices) == 16
+    assert sum(v.gender == "female" for v in voices) == 8 and {v.accent for v in voices} == {"en-us", "en-gb"}
+    assert recipe.intelligibility is not None and recipe.intelligibility.backend == "faster-whisper"
