@@ -28,7 +28,6 @@ import hashlib
 import importlib.metadata
 import os
 import threading
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import numpy as np
 from aorgen.cache import content_key
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
+from aorgen.tts.coqui import _ModelSource  # plain data; coqui.py imports torch only in its engine
 from aorgen.voices import Voice
 
 MODEL_ENV = "AORGEN_KOKORO_MODEL"
@@ -77,16 +77,9 @@ def voice_attributes(voice_id: str) -> tuple[str, str]:
     return ACCENTS[prefix[0]], GENDERS.get(prefix[1], "unknown")
 
 
-@dataclass(frozen=True)
-class _ModelSource:
-    """A Hugging Face repo id or a local folder with config.json, a .pth and voices/."""
-
-    spec: str
-
-    @property
-    def folder(self) -> Path | None:
-        path = Path(self.spec).expanduser()
-        return path if path.is_dir() else None
+class _KokoroSource(_ModelSource):
+    """A Hugging Face repo id or a local folder with config.json, a .pth and voices/ (spec,
+    folder and the digest of the folder's files as for Coqui models)."""
 
     def files(self) -> tuple[Path, Path]:
         """(config.json, checkpoint) of a local folder."""
@@ -103,16 +96,6 @@ class _ModelSource:
             return list(VOICES)
         return sorted(p.stem for p in (self.folder / "voices").glob("*.pt"))
 
-    def digest(self) -> str:
-        sha = hashlib.sha256(self.spec.encode() if self.folder is None else b"")
-        if self.folder is not None:
-            for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
-                sha.update(path.relative_to(self.folder).as_posix().encode())
-                with open(path, "rb") as f:
-                    while chunk := f.read(1 << 20):
-                        sha.update(chunk)
-        return sha.hexdigest()[:16]
-
 
 class KokoroEngine(SpeechEngine):
     """Kokoro-82M voices, on the GPU when torch sees one."""
@@ -121,7 +104,7 @@ class KokoroEngine(SpeechEngine):
 
     def __init__(self, model: str | None = None, device: str | None = None) -> None:
         self._torch, self._KModel, self._en, self._espeak = _import_kokoro()
-        self._source = _ModelSource(model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
+        self._source = _KokoroSource(model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
         if self._source.folder is not None:
             self._source.files()  # a bad folder fails now, naming the file
         self.device = device or ("cuda" if self._torch.cuda.is_available() else "cpu")
@@ -141,7 +124,12 @@ class KokoroEngine(SpeechEngine):
         local folder's files)."""
         return (f"kokoro {importlib.metadata.version('kokoro')} misaki {importlib.metadata.version('misaki')} "
                 f"torch {self._torch.__version__} {self.device} g2p={self.g2p_mode} "
-                f"model={self._source.digest()}")
+                f"model={self._digest()}")
+
+    def _digest(self) -> str:
+        sha = hashlib.sha256(self._source.spec.encode())
+        self._source.digest(sha)
+        return sha.hexdigest()[:16]
 
     @cached_property
     def _model(self):
