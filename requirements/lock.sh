@@ -9,6 +9,7 @@
 #                     resolved against test.lock so shared packages keep test.lock's versions
 # coqui-no-deps.lock  torchaudio and torchcodec for that overlay, installed without their
 #                     requirements (their wheels here pin another torch; see .ci/coqui_env.sh)
+# kokoro-overlay.lock what .ci/kokoro_env.sh adds for the Kokoro tests (kokoro-overlay.in)
 set -euo pipefail
 cd "$(dirname "$0")"
 EXTRAS=test,eval,train,piper,ray,asr
@@ -28,6 +29,10 @@ grep -v -E '^(transformers|tokenizers)==' test.lock | grep -v '^ *--hash' | grep
   | sed 's/ *\\$//' > "$tools/constraints.txt"
 compile --constraint "$tools/constraints.txt" --output-file coqui-overlay.lock coqui-overlay.in
 sed -i "s|-c $tools/constraints.txt|-c test.lock (less transformers, tokenizers)|" coqui-overlay.lock
+# kokoro-overlay.lock: what .ci/kokoro_env.sh adds, resolved against the whole of test.lock
+grep -v '^ *--hash' test.lock | grep -E '^[a-zA-Z0-9]' | sed 's/ *\\$//' > "$tools/constraints-all.txt"
+compile --constraint "$tools/constraints-all.txt" --output-file kokoro-overlay.lock kokoro-overlay.in
+sed -i "s|-c $tools/constraints-all.txt|-c test.lock|" kokoro-overlay.lock
 
 for req in "${NO_DEPS[@]}"; do
   "$tools/venv/bin/pip" download -q --no-deps --only-binary=:all: -d "$tools/$req" "$req" \

@@ -15,6 +15,7 @@ ENGINES: dict[str, str] = {
     "flite": "aorgen.tts.flite:FliteEngine",
     "festival": "aorgen.tts.festival:FestivalEngine",
     "rhvoice": "aorgen.tts.rhvoice:RHVoiceEngine",
+    "kokoro": "aorgen.tts.kokoro:KokoroEngine",
 }
 
 _instances: dict[tuple[str, tuple], SpeechEngine] = {}
