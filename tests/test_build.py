@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import soundfile as sf
 
-from aorgen.build import build
-from aorgen.dataset import find_row, iter_rows, load_hf
-from aorgen.recipe import load_recipe
-from aorgen.rerender import rerender_row
+from aorgen.dataset.build import build
+from aorgen.dataset.schema import find_row, iter_rows, load_hf
+from aorgen.content.recipe import load_recipe
+from aorgen.dataset.rerender import rerender_row
 from conftest import AORGEN, file_hashes
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from aorgen.content_stats import form_stats, harm_type_warnings, wording_auroc
-from aorgen.templates import lint, load_templates
+from aorgen.content.stats import form_stats, harm_type_warnings, wording_auroc
+from aorgen.content.templates import lint, load_templates
 
 TAGS = {"basketball_game"}
 

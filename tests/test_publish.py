@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from aorgen.build import build
+from aorgen.dataset.build import build
 from aorgen.errors import AorgenError
-from aorgen.publish import publish
-from aorgen.recipe import load_recipe
+from aorgen.dataset.publish import publish
+from aorgen.content.recipe import load_recipe
 from conftest import AORGEN
 
 

@@ -153,8 +153,8 @@ def _shard(value: str | None) -> tuple[int, int] | None:
 @click.option("--limit", type=POSITIVE, help="Scale every per-category count down to at most this (quick builds).")
 def build(recipe, out, workers, seed, cache_dir, overwrite, no_reuse, executor, address, shard, limit):
     """Build a benchmark dataset from a recipe (offline, reproducible, resumable)."""
-    from aorgen.build import build as run_build
-    from aorgen.recipe import load_recipe
+    from aorgen.dataset.build import build as run_build
+    from aorgen.content.recipe import load_recipe
 
     loaded = load_recipe(recipe)
     if seed is not None:
@@ -173,7 +173,7 @@ def build(recipe, out, workers, seed, cache_dir, overwrite, no_reuse, executor, 
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset folder.")
 def merge(out, parts, overwrite):
     """Join the outputs of 'build --shard i/N' (every part) into OUT/<name>."""
-    from aorgen.merge import merge as run_merge
+    from aorgen.dataset.merge import merge as run_merge
 
     click.echo(f"merged {len(parts)} parts -> {run_merge(list(parts), out, overwrite=overwrite)}")
 
@@ -187,7 +187,7 @@ def merge(out, parts, overwrite):
 @click.option("--cache-dir", type=click.Path(path_type=Path))
 def render(dataset, row_id, output, banks, cache_dir):
     """Re-render one row from its stored spec (same bytes as the row)."""
-    from aorgen.rerender import rerender_row
+    from aorgen.dataset.rerender import rerender_row
 
     same = rerender_row(dataset, row_id, output, banks=list(banks), cache_dir=cache_dir)
     click.echo(f"wrote {output} ({'identical to' if same else 'DIFFERENT from'} the stored row)")
@@ -199,7 +199,7 @@ def render(dataset, row_id, output, banks, cache_dir):
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def inspect(dataset):
     """Counts per category and label, durations, SNRs, voices, QC."""
-    from aorgen.inspect import inspect_dataset
+    from aorgen.dataset.summary import inspect_dataset
 
     click.echo(inspect_dataset(dataset))
 
@@ -214,8 +214,8 @@ def inspect(dataset):
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded; contact nobody.")
 def publish(dataset, repo_id, private, gated, revision, dry_run):
     """Push a built dataset folder to the Hugging Face Hub (token from env or login; never printed)."""
-    from aorgen.publish import check_publishable, upload_plan
-    from aorgen.publish import publish as run_publish
+    from aorgen.dataset.publish import check_publishable, upload_plan
+    from aorgen.dataset.publish import publish as run_publish
 
     if dry_run:
         check_publishable(dataset, repo_id, gated)
@@ -237,7 +237,7 @@ def publish(dataset, repo_id, private, gated, revision, dry_run):
 def voices(engine, gender, accent):
     """List the voices the installed engines offer."""
     from aorgen.tts import ENGINES, get_engine
-    from aorgen.voices import VoiceFilter
+    from aorgen.content.voices import VoiceFilter
 
     for name in [engine] if engine else sorted(ENGINES):
         try:
@@ -279,7 +279,7 @@ def cache():
 @cache.command("info")
 @click.option("--cache-dir", type=click.Path(path_type=Path))
 def cache_info_cmd(cache_dir):
-    from aorgen.cache import cache_info, default_cache_dir
+    from aorgen.render.cache import cache_info, default_cache_dir
 
     root = cache_dir or default_cache_dir()
     click.echo(f"cache: {root}")
@@ -291,7 +291,7 @@ def cache_info_cmd(cache_dir):
 @click.option("--cache-dir", type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["speech", "rir", "texture", "premix"]))
 def cache_clear_cmd(cache_dir, kind):
-    from aorgen.cache import cache_clear, default_cache_dir
+    from aorgen.render.cache import cache_clear, default_cache_dir
 
     cache_clear(cache_dir or default_cache_dir(), kind)
     click.echo("cleared")
@@ -303,7 +303,7 @@ def soundbank():
 
 
 def _banks(paths):
-    from aorgen.soundbank import builtin_bank_paths, load_bank
+    from aorgen.content.soundbank import builtin_bank_paths, load_bank
 
     return [load_bank(p) for p in (paths or builtin_bank_paths())]
 
@@ -322,7 +322,7 @@ def soundbank_list(banks, tag):
 @soundbank.command("validate")
 @click.argument("banks", nargs=-1, type=click.Path(path_type=Path))
 def soundbank_validate(banks):
-    from aorgen.soundbank import validate_bank
+    from aorgen.content.soundbank import validate_bank
 
     _report_problems([p for bank in _banks(banks) for p in validate_bank(bank)])
 
@@ -330,7 +330,7 @@ def soundbank_validate(banks):
 @soundbank.command("stats")
 @click.argument("banks", nargs=-1, type=click.Path(path_type=Path))
 def soundbank_stats(banks):
-    from aorgen.soundbank import bank_stats
+    from aorgen.content.soundbank import bank_stats
 
     _print_counters(bank_stats(_banks(banks)))
 
@@ -363,7 +363,7 @@ def templates():
 
 def _scripts(paths):
     from aorgen.resources import TEMPLATES_DIR
-    from aorgen.templates import load_templates
+    from aorgen.content.templates import load_templates
 
     return load_templates(list(paths) or [TEMPLATES_DIR])
 
@@ -375,7 +375,7 @@ def _scripts(paths):
               help="Require the review fields (harm_type, harmful_reading; twins in the same category).")
 def templates_lint(paths, banks, review):
     """Schema, scene tags, duplicates, lengths, rationale: errors as file:line, exit 2."""
-    from aorgen.templates import lint
+    from aorgen.content.templates import lint
 
     known = set().union(*(b.scene_tags for b in _banks(banks)))
     _report_problems(lint(_scripts(paths), known, review=review))
@@ -385,8 +385,8 @@ def templates_lint(paths, banks, review):
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def templates_stats(paths):
     """Counts, form per label, harm types and the wording AUROC of the contrast set."""
-    from aorgen.content_stats import form_stats, harm_type_warnings, wording_auroc
-    from aorgen.templates import stats
+    from aorgen.content.stats import form_stats, harm_type_warnings, wording_auroc
+    from aorgen.content.templates import stats
 
     scripts = _scripts(paths)
     _print_counters(stats(scripts) | form_stats(scripts))
@@ -505,7 +505,7 @@ def eval_merge(run):
 @click.option("--force", is_flag=True)
 def judge(runs, judge, options, batch_size, force):
     """Judge every response in a run folder (or a folder of runs): compliance or refusal."""
-    from aorgen.evaluate.judging import run_judge
+    from aorgen.evaluate.judge_runs import run_judge
 
     for summary in run_judge(runs, judge, judge_options=_options(options, "--option"), batch_size=batch_size,
                              force=force):
@@ -533,7 +533,7 @@ def report(runs, out, judge, seed):
 @click.option("--option", "options", multiple=True)
 def judge_eval_cmd(xstest, judge, options):
     """How well a judge agrees with XSTest's human refusal labels."""
-    from aorgen.evaluate.judging import format_judge_eval, judge_eval
+    from aorgen.evaluate.judge_runs import format_judge_eval, judge_eval
 
     for path in xstest:
         click.echo(format_judge_eval(judge_eval(path, judge, judge_options=_options(options, "--option"))))

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aorgen.resources import DEFAULT_RECIPE
-from aorgen.voices import VoiceFilter
-from aorgen.yamlio import load_model
+from aorgen.content.voices import VoiceFilter
+from aorgen.common.yamlio import load_model
 
 
 class _Strict(BaseModel):
@@ -100,7 +100,7 @@ class AugmentStep(_Strict):
 
 
 class IntelligibilityConfig(_Strict):
-    """The intelligibility gate (``aorgen.gate``): Whisper transcribes each clip's dry speech
+    """The intelligibility gate (``aorgen.plan.gate``): Whisper transcribes each clip's dry speech
     (and its mixture where ``snr_db`` is below ``mixture_below_snr_db``); a clip whose speech
     word error rate is above ``threshold`` is re-drawn with the next attempt's seed, and
     dropped after ``attempts`` tries; a mixture above ``mixture_threshold`` fails the row's QC. ``model`` empty: the
@@ -140,7 +140,7 @@ class Recipe(_Strict):
     sample_rate: int = Field(16000, ge=8000, le=48000)
     audio_format: Literal["flac", "wav"] = "flac"
     stems: bool = True
-    licenses: list[str] | None = None  # SPDX allow-list for bank recordings (aorgen.licenses)
+    licenses: list[str] | None = None  # SPDX allow-list for bank recordings (aorgen.content.licenses)
     exclude_licenses: list[str] = []
     shard_size: int = Field(200, ge=1, le=100_000)
     seed: int = Field(0, ge=0, lt=2**63)
@@ -150,7 +150,7 @@ class Recipe(_Strict):
     @field_validator("categories")
     @classmethod
     def _known_categories(cls, value: list[str]) -> list[str]:
-        from aorgen.templates import CATEGORIES
+        from aorgen.content.templates import CATEGORIES
 
         for category in value:
             if category not in CATEGORIES:

@@ -15,7 +15,7 @@ import soundfile as sf
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aorgen.errors import AorgenError
-from aorgen.yamlio import load_model
+from aorgen.common.yamlio import load_model
 
 SPDX_TERMS = {  # licence -> (commercial_ok, share_alike)
     "CC0-1.0": (True, False),
@@ -124,7 +124,7 @@ class Bank:
     def read(self, clip: Clip) -> tuple[np.ndarray, int]:
         """The clip's samples (mono float32): a checked recording or a synthesised texture."""
         if clip.generator is not None:
-            from aorgen.procedural import synthesise
+            from aorgen.render.procedural import synthesise
 
             try:
                 seed = int(clip.params.get("seed", 0))
@@ -198,7 +198,7 @@ def load_bank(path: str | Path) -> Bank:
             raise AorgenError("duplicate clip id", file=file, item=clip.id, field="id")
         seen.add(clip.id)
         if clip.generator is not None:
-            from aorgen.procedural import GENERATORS
+            from aorgen.render.procedural import GENERATORS
 
             if clip.generator not in GENERATORS:
                 raise AorgenError(f"unknown generator '{clip.generator}' (known: {', '.join(sorted(GENERATORS))})",
@@ -217,7 +217,7 @@ def load_bank(path: str | Path) -> Bank:
 
 def validate_bank(bank: Bank) -> list[str]:
     """Deep check of every recording (exists, hash, rate, duration, content); returns problems found."""
-    from aorgen.procedural import GENERATORS
+    from aorgen.render.procedural import GENERATORS
 
     problems = []
     for clip in bank.catalogue.clips:

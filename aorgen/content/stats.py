@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from aorgen.templates import LoadedScript
+from aorgen.content.templates import LoadedScript
 
 AUROC_TARGET = 0.70
 HARM_TYPE_CAP = 0.35  # no harm type above this share of a label's scripts

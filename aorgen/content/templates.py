@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aorgen.errors import AorgenError
-from aorgen.yamlio import load_model, read_yaml
+from aorgen.common.yamlio import load_model, read_yaml
 
 CATEGORIES = (
     "media_fiction", "games_sports", "work_trades",

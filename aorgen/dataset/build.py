@@ -22,19 +22,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from aorgen.cache import ArrayCache, atomic_write_bytes, default_cache_dir
-from aorgen.card import attribution, card, dataset_license, generation_facts, input_licenses
-from aorgen.card_stats import DatasetStats, tables, write_plots
-from aorgen.dataset import rows_table, to_row, write_shard
+from aorgen.render.cache import ArrayCache, atomic_write_bytes, default_cache_dir
+from aorgen.dataset.card import attribution, card, dataset_license, generation_facts, input_licenses
+from aorgen.dataset.card_stats import DatasetStats, tables, write_plots
+from aorgen.dataset.schema import rows_table, to_row, write_shard
 from aorgen.errors import AorgenError
-from aorgen.executors import run_tasks
-from aorgen.plan import Plan, plan
-from aorgen.recipe import IntelligibilityConfig, Recipe
-from aorgen.render import RenderContext, render, speech_audio
-from aorgen.reuse import Location, copy_rows, fingerprint, link_whole_shard, previous_rows, spec_digest
-from aorgen.room import impulse_response
-from aorgen.spec import RoomSpec, SampleSpec
-from aorgen.voices import Voice
+from aorgen.dataset.executors import run_tasks
+from aorgen.plan.planner import Plan, plan
+from aorgen.content.recipe import IntelligibilityConfig, Recipe
+from aorgen.render.mix import RenderContext, render, speech_audio
+from aorgen.dataset.reuse import Location, copy_rows, fingerprint, link_whole_shard, previous_rows, spec_digest
+from aorgen.render.room import impulse_response
+from aorgen.plan.spec import RoomSpec, SampleSpec
+from aorgen.content.voices import Voice
 
 
 @dataclass
@@ -133,7 +133,7 @@ def _result(task: ShardTask, table: pa.Table, reused: int, ctx: RenderContext) -
 
 def _intelligibility(task: ShardTask, ctx: RenderContext, specs: list[SampleSpec]) -> dict:
     """What the gate heard of each clip (ASR cache hits after the gate ran), for its columns."""
-    from aorgen.gate import hear
+    from aorgen.plan.gate import hear
 
     return hear(specs, task.intelligibility, ctx)
 
@@ -271,7 +271,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         raise AorgenError("dataset folder already exists (use --overwrite to replace it)", file=final, field="--out")
     gated = None
     if recipe.intelligibility is not None:
-        from aorgen.gate import gate
+        from aorgen.plan.gate import gate
 
         gated = gate(the_plan, recipe.intelligibility, cache_dir=cache_dir, workers=workers,
                      executor=executor, address=address)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from aorgen.licenses import OUTPUT_FREE, voice_license
-from aorgen.soundbank import SPDX_TERMS
-from aorgen.spec import SampleSpec, SourceRef
-from aorgen.voices import Voice
+from aorgen.content.licenses import OUTPUT_FREE, voice_license
+from aorgen.content.soundbank import SPDX_TERMS
+from aorgen.plan.spec import SampleSpec, SourceRef
+from aorgen.content.voices import Voice
 
 # Strictness ladder: the dataset takes the strictest terms among the clips it uses.
 _LADDER = (
@@ -136,7 +136,7 @@ def card(specs: list[SampleSpec], name: str, version: str, description: str,
          generation: dict[str, str] | None = None) -> str:
     """README.md in the Hugging Face dataset-card layout: YAML metadata (configs per label,
     licence, gating prompt), then summary, content warning, structure, generation, statistics
-    (``tables`` and the PNG ``plots`` written by :mod:`aorgen.card_stats`), uses, limitations,
+    (``tables`` and the PNG ``plots`` written by :mod:`aorgen.dataset.card_stats`), uses, limitations,
     licences per input and citations."""
     labels = sorted({s.label for s in specs})
     configs = [{

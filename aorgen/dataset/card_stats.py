@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from aorgen.dataset import shard_files
+from aorgen.dataset.schema import shard_files
 
 IMAGES = "images"  # folder of the card's plots, inside the dataset folder
 COLUMNS = ("label", "category", "duration_s", "snr_db", "achieved_snr_db", "rt60_s", "voice_engine",

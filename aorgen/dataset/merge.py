@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import ValidationError
 
-from aorgen.build import finalise_folder, prepare_out, build_lock, write_errors, write_metadata
-from aorgen.dataset import reading_shard
+from aorgen.dataset.build import finalise_folder, prepare_out, build_lock, write_errors, write_metadata
+from aorgen.dataset.schema import reading_shard
 from aorgen.errors import AorgenError
-from aorgen.recipe import Recipe
-from aorgen.spec import SampleSpec
+from aorgen.content.recipe import Recipe
+from aorgen.plan.spec import SampleSpec
 
 _PART = re.compile(r"^(?P<name>.+)\.shard-(?P<index>\d+)-of-(?P<count>\d+)$")
 _DATA_FILE = re.compile(r"^(?P<split>\w+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")

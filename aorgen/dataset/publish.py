@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aorgen.dataset import shard_files
+from aorgen.dataset.schema import shard_files
 from aorgen.errors import AorgenError
 
 

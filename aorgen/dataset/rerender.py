@@ -7,11 +7,11 @@ from pathlib import Path
 
 import soundfile as sf
 
-from aorgen.cache import atomic_write_bytes, default_cache_dir
-from aorgen.dataset import find_row
+from aorgen.render.cache import atomic_write_bytes, default_cache_dir
+from aorgen.dataset.schema import find_row
 from aorgen.errors import AorgenError
-from aorgen.render import RenderContext, decode, render
-from aorgen.soundbank import builtin_bank_paths
+from aorgen.render.mix import RenderContext, decode, render
+from aorgen.content.soundbank import builtin_bank_paths
 
 
 AUDIO_SUFFIXES = {".flac", ".wav", ".ogg"}

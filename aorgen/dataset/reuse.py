@@ -18,9 +18,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aorgen.recipe import IntelligibilityConfig
-from aorgen.render import RENDER_REVISION
-from aorgen.spec import SampleSpec
+from aorgen.content.recipe import IntelligibilityConfig
+from aorgen.render.mix import RENDER_REVISION
+from aorgen.plan.spec import SampleSpec
 from aorgen.tts import get_engine
 
 Location = tuple[str, int]  # (shard path relative to the dataset folder, row index)

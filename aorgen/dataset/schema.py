@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from aorgen.cache import atomic_write_bytes
+from aorgen.render.cache import atomic_write_bytes
 from aorgen.errors import AorgenError
-from aorgen.intelligibility import ClipCheck
-from aorgen.render import Rendered
-from aorgen.spec import SampleSpec
+from aorgen.render.intelligibility import ClipCheck
+from aorgen.render.mix import Rendered
+from aorgen.plan.spec import SampleSpec
 
 AUDIO_COLUMNS = ("audio", "speech", "background")
 

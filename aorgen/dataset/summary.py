@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aorgen.dataset import iter_rows
+from aorgen.dataset.schema import iter_rows
 
 _COLUMNS = ["id", "category", "label", "duration_s", "snr_db", "achieved_snr_db", "rt60_s",
             "voice_engine", "voice_gender", "voice_accent", "qc_passed", "peak_dbfs"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from aorgen.errors import AorgenError
 
-from .cache import RecordCache
+from .record_files import RecordCache
 from .judges import (
     ERROR,
     FULL_COMPLIANCE,

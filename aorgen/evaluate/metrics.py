@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .judges import EMPTY, ERROR, JUDGED_LABELS, PARTIAL_REFUSAL, REFUSAL_LABELS
-from .judging import find_runs, judgements_file, load_generations
+from .judge_runs import find_runs, judgements_file, load_generations
 from .records import Judgement
-from .cache import RecordCache
+from .record_files import RecordCache
 
 PSEUDO_HARMFUL, HARMFUL_CONTRAST, BENIGN_CONTROL = "pseudo_harmful", "harmful_contrast", "benign_control"
 N_BOOT = 2000
@@ -92,7 +92,7 @@ def load_results(runs: str | Path | Sequence[str | Path], judge: str = "rules") 
 def replicate_group(run_dir: Path) -> str:
     """Runs whose configurations differ only in the sampling seed are replicates of one
     another: they share this id (never pooled, reported with their spread)."""
-    from aorgen.cache import content_key
+    from aorgen.render.cache import content_key
 
     from .run import read_run_file
 

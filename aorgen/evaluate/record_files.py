@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from aorgen.cache import content_key
+from aorgen.render.cache import content_key
 from aorgen.errors import AorgenError
 
 R = TypeVar("R", bound=BaseModel)

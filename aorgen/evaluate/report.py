@@ -148,7 +148,7 @@ def _agreement_section(runs: list[Path], judge: str) -> list[str]:
     """The rules-vs-LLM agreement an ensemble judge wrote beside its verdicts, if any."""
     import json
 
-    from .judging import agreement_file
+    from .judge_runs import agreement_file
 
     rows = []
     for run in runs:

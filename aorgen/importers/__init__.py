@@ -22,7 +22,7 @@ from aorgen.importers.base import Role, SourceClip, SourceSet
 from aorgen.importers.remote import fetch_hub, fetch_soundata
 from aorgen.importers.tags import load_tags_map, tags_for
 from aorgen.importers.writer import Selected, check_out, clip_id, write_bank
-from aorgen.soundbank import SPDX_TERMS
+from aorgen.content.soundbank import SPDX_TERMS
 
 READERS: dict[str, Callable[[Path], SourceSet]] = {
     "folder": folder.read,
@@ -109,7 +109,7 @@ def select(source: SourceSet, tags_map: dict[str, tuple[str, ...]], allowed: set
 @lru_cache(maxsize=1)
 def _builtin_tags() -> frozenset[str]:
     """The scene tags the built-in banks use (empty if they cannot be read)."""
-    from aorgen.soundbank import builtin_bank_paths, load_bank
+    from aorgen.content.soundbank import builtin_bank_paths, load_bank
 
     try:
         return frozenset(t for p in builtin_bank_paths() for t in load_bank(p).scene_tags)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from aorgen.cache import atomic_write_bytes
+from aorgen.render.cache import atomic_write_bytes
 from aorgen.errors import AorgenError, require
 from aorgen.mitigate.model import load_model_and_processor
 from aorgen.mitigate.rrs import HARMFUL, RRSAnchors, RRSConfig, compute_anchors, rrs_loss

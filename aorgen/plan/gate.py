@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from aorgen.cache import ArrayCache, content_key
-from aorgen.executors import run_tasks
-from aorgen.intelligibility import ClipCheck, load_transcriber, transcriber_identity, word_error_rate
-from aorgen.plan import Plan
-from aorgen.recipe import IntelligibilityConfig
-from aorgen.render import RENDER_REVISION, RenderContext, decode, render, speech_audio
-from aorgen.spec import SampleSpec
+from aorgen.render.cache import ArrayCache, content_key
+from aorgen.dataset.executors import run_tasks
+from aorgen.render.intelligibility import ClipCheck, load_transcriber, transcriber_identity, word_error_rate
+from aorgen.plan.planner import Plan
+from aorgen.content.recipe import IntelligibilityConfig
+from aorgen.render.mix import RENDER_REVISION, RenderContext, decode, render, speech_audio
+from aorgen.plan.spec import SampleSpec
 
 CHUNK = 25  # specs per gate task
 
@@ -140,7 +140,7 @@ class _GateTask:
 
 
 def _gate_task(task: _GateTask) -> tuple[dict[str, Heard], dict[str, float]]:
-    from aorgen.build import _context  # the worker's render context (build imports this module)
+    from aorgen.dataset.build import _context  # the worker's render context (build imports this module)
 
     ctx = _context(task.bank_paths, task.cache_dir)
     ctx.timings.clear()

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aorgen.augment import check_step, draw_params
+from aorgen.render.augment import check_step, draw_params
 from aorgen.errors import AorgenError
-from aorgen.licenses import allowed, voice_allowed
-from aorgen.recipe import Recipe
-from aorgen.room import draw_room_pool
-from aorgen.soundbank import Bank, Clip, load_bank
-from aorgen.spec import (AugmentSpec, BackgroundSpec, EventSpec, MixSpec, RoomSpec, SampleSpec,
+from aorgen.content.licenses import allowed, voice_allowed
+from aorgen.content.recipe import Recipe
+from aorgen.render.room import draw_room_pool
+from aorgen.content.soundbank import Bank, Clip, load_bank
+from aorgen.plan.spec import (AugmentSpec, BackgroundSpec, EventSpec, MixSpec, RoomSpec, SampleSpec,
                          SourceRef, SpeechSpec)
-from aorgen.templates import CATEGORIES, LABELS, LoadedScript, load_templates
-from aorgen.textnorm import normalise
+from aorgen.content.templates import CATEGORIES, LABELS, LoadedScript, load_templates
+from aorgen.content.textnorm import normalise
 from aorgen.tts import Prosody, get_engine
-from aorgen.voices import Voice, group_voices, select_voices
+from aorgen.content.voices import Voice, group_voices, select_voices
 
 
 def seeded_rng(seed: int, name: str) -> np.random.Generator:

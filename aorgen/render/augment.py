@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from aorgen.errors import AorgenError
-from aorgen.spec import AugmentSpec
+from aorgen.plan.spec import AugmentSpec
 
 # name -> (default parameter ranges, builder from exact parameters)
 Builder = Callable[[dict], object]

@@ -1,7 +1,7 @@
 """Intelligibility check: transcribe synthesised speech with Whisper and flag clips whose word
 error rate against the text the engine was given is above a threshold.
 
-A build stage (see ``aorgen.gate``): a flagged clip is one a listener (or an audio model) may
+A build stage (see ``aorgen.plan.gate``): a flagged clip is one a listener (or an audio model) may
 not hear as written, so it is re-drawn with another voice and prosody. Two Whisper backends:
 
 - ``faster-whisper`` (the default): CTranslate2 Whisper, int8 on the CPU. Without a model it
@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from aorgen.cache import ArrayCache, content_key
+from aorgen.render.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError, MissingExtra, require
-from aorgen.textnorm import normalise
+from aorgen.content.textnorm import normalise
 
 WHISPER_RATE = 16000
 DEFAULT_MODEL = "openai/whisper-small.en"  # the transformers backend's default

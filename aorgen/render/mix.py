@@ -13,16 +13,16 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from aorgen.augment import apply_augmentations
-from aorgen.cache import ArrayCache, content_key
+from aorgen.render.augment import apply_augmentations
+from aorgen.render.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
-from aorgen.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
-from aorgen.room import RoomResponse, impulse_response
-from aorgen.scene import event_onset, loop_to_length, mix, output_level, place, to_pcm16
-from aorgen.soundbank import Bank, Clip, load_bank
-from aorgen.spec import RoomSpec, SampleSpec, SourceRef, SpeechSpec
+from aorgen.render.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
+from aorgen.render.room import RoomResponse, impulse_response
+from aorgen.render.scene import event_onset, loop_to_length, mix, output_level, place, to_pcm16
+from aorgen.content.soundbank import Bank, Clip, load_bank
+from aorgen.plan.spec import RoomSpec, SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 SNR_TOLERANCE_DB = 0.5
 SILENT_LUFS = -50.0

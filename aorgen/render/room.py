@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from aorgen.cache import ArrayCache, content_key
-from aorgen.recipe import RoomConfig
-from aorgen.spec import RoomSpec
+from aorgen.render.cache import ArrayCache, content_key
+from aorgen.content.recipe import RoomConfig
+from aorgen.plan.spec import RoomSpec
 
 _RT60_TOLERANCE = 0.08  # relative; the absorption is corrected until the measure is this close
 _MAX_CORRECTIONS = 3

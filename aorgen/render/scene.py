@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aorgen.loudness import db_to_gain, integrated_loudness, peak_dbfs
-from aorgen.spec import MixSpec
+from aorgen.render.loudness import db_to_gain, integrated_loudness, peak_dbfs
+from aorgen.plan.spec import MixSpec
 
 CROSSFADE_S = 0.05
 

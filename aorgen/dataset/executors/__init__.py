@@ -40,7 +40,7 @@ def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
     """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed)."""
     tasks = list(tasks)
     if executor == "ray":
-        from aorgen.executor_ray import run_ray
+        from aorgen.dataset.executors.ray import run_ray
 
         yield from run_ray(fn, tasks, workers=workers, address=address)
     elif executor != "local":

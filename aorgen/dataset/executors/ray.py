@@ -1,6 +1,6 @@
 """The Ray executor: run independent tasks on a Ray cluster (or a local Ray instance).
 
-Generic like :func:`aorgen.executors.run_tasks`: ``fn`` must be importable by the workers
+Generic like :func:`aorgen.dataset.executors.run_tasks`: ``fn`` must be importable by the workers
 (a module-level function of an installed package) and each task picklable. On a cluster,
 every node needs aorgen and the asset files (sound banks, cache folder) at the same paths.
 """
