@@ -147,9 +147,6 @@ class Bank:
             raise AorgenError(f"unreadable audio: {exc}", file=path, item=clip.id, field="path") from None
         return check_audio(data, rate, clip, self.file), rate
 
-    def with_tag(self, tag: str, role: str) -> list[Clip]:
-        return [c for c in self.catalogue.clips if tag in c.scene_tags and c.role == role]
-
     @property
     def scene_tags(self) -> set[str]:
         return {t for c in self.catalogue.clips for t in c.scene_tags}

@@ -21,7 +21,6 @@ class Voice(BaseModel):
     language: str = "en"
     accent: str = ""
     gender: str = "unknown"  # female | male | unknown
-    age_group: str = "adult"
     styles: tuple[str, ...] = ()  # styles the engine really renders (others are planned "neutral")
     license: str = ""  # SPDX id (or LicenseRef-...) of the voice's model/data
     license_note: str = ""

@@ -45,7 +45,6 @@ class Plan:
     recipe: Recipe
     specs: list[SampleSpec]
     banks: list[Bank]
-    rooms: list[RoomSpec | None]
     voices: list[Voice]
     # (spec, attempt) -> the spec drawn again from that attempt's seed (the intelligibility gate)
     redraw: Callable[[SampleSpec, int], SampleSpec] | None = None
@@ -180,7 +179,7 @@ def plan(recipe: Recipe) -> Plan:
         k, order = slots[spec.id]
         return _sample(recipe, k, order, groups, rooms, scenes, attempt)
 
-    return Plan(recipe, specs, banks, rooms, voices, redraw, excluded)
+    return Plan(recipe, specs, banks, voices, redraw, excluded)
 
 
 def room_levels(recipe: Recipe, pool: list[RoomSpec]) -> list[RoomSpec | None]:
