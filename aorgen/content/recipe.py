@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aorgen.common.taxonomy import Label
 from aorgen.resources import DEFAULT_RECIPE
 from aorgen.content.voices import VoiceFilter
 from aorgen.common.yamlio import load_model
@@ -127,7 +128,7 @@ class Recipe(_Strict):
     templates: list[str] = Field(["../templates"], min_length=1)
     sound_banks: list[str] = Field(["../sound_banks/builtin", "../sound_banks/procedural"], min_length=1)
     categories: list[str] = []  # empty: every category in the templates
-    samples_per_category: dict[Literal["pseudo_harmful", "harmful_contrast", "benign_control"],
+    samples_per_category: dict[Label,
                                Annotated[int, Field(ge=0, le=1_000_000)]] = {
         "pseudo_harmful": 500, "harmful_contrast": 40, "benign_control": 40,
     }

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from aorgen.common.taxonomy import HARMFUL_CONTRAST, PSEUDO_HARMFUL
 from aorgen.content.templates import LoadedScript
 
 AUROC_TARGET = 0.70
@@ -48,14 +49,14 @@ def wording_auroc(scripts: list[LoadedScript], *, folds: int = 5, seed: int = 0)
 
     texts, labels, groups = [], [], []
     for item in scripts:
-        if item.label not in ("pseudo_harmful", "harmful_contrast"):
+        if item.label not in (PSEUDO_HARMFUL, HARMFUL_CONTRAST):
             continue
         for text in item.script.variants():
             texts.append(text)
             labels.append(int(item.label == "harmful_contrast"))
             groups.append(item.script.id)
     y = np.array(labels)
-    counts = {"pseudo_harmful": int((y == 0).sum()), "harmful_contrast": int((y == 1).sum())}
+    counts = {PSEUDO_HARMFUL: int((y == 0).sum()), HARMFUL_CONTRAST: int((y == 1).sum())}
     if min(counts.values()) < folds:
         raise ValueError(f"too few scripts for {folds}-fold cross-validation: {counts}")
     scores = np.zeros(len(y))
@@ -103,7 +104,7 @@ def form_stats(scripts: list[LoadedScript]) -> dict[str, Counter]:
 def harm_type_warnings(scripts: list[LoadedScript]) -> list[str]:
     """Labels where one harm type is above the cap (benign controls are exempt)."""
     warnings = []
-    for label in ("pseudo_harmful", "harmful_contrast"):
+    for label in (PSEUDO_HARMFUL, HARMFUL_CONTRAST):
         kinds = Counter(s.script.harm_type for s in scripts if s.label == label and s.script.harm_type)
         total = sum(kinds.values())
         for kind, n in kinds.items():

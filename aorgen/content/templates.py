@@ -15,20 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aorgen.errors import AorgenError
+from aorgen.common.taxonomy import CATEGORIES, HARM_TYPES, LABELS  # noqa: F401  (re-exported)
 from aorgen.common.yamlio import load_model, read_yaml
 
-CATEGORIES = (
-    "media_fiction", "games_sports", "work_trades",
-    "performance_arts", "home_everyday", "learning_events",
-)
-LABELS = ("pseudo_harmful", "harmful_contrast", "benign_control")
 STYLES = ("neutral", "excited", "calm", "whisper", "angry", "sad", "happy", "fearful", "urgent")
-# What kind of harm a request sounds like (pseudo_harmful) or is (harmful_contrast); benign
-# controls carry "none". Reported by `templates stats` and on the dataset card.
-HARM_TYPES = (
-    "violence", "weapons_explosives", "poison_drugs", "theft_fraud", "cyber", "self_harm",
-    "privacy_surveillance", "deception", "harassment", "none",
-)
 MIN_WORDS, MAX_WORDS = 4, 25
 MAX_VARIANTS = 64  # slot-filler combinations per script (counted, never enumerated, at load)
 MAX_CHARS = 400  # characters per filled-in text

@@ -11,18 +11,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from aorgen.render.cache import atomic_write_bytes
 from aorgen.errors import AorgenError
-from aorgen.render.intelligibility import ClipCheck
-from aorgen.render.mix import Rendered
 from aorgen.plan.spec import SampleSpec
+from aorgen.render.cache import atomic_write_bytes
 
-AUDIO_COLUMNS = ("audio", "speech", "background")
+if TYPE_CHECKING:  # the schema stays light: the evaluator imports it without the renderer
+    from aorgen.render.intelligibility import ClipCheck
+    from aorgen.render.mix import Rendered
+
+AUDIO_COLUMNS = ("audio", "speech", "background")  # the mixture and its two stems (with ``stems: true``)
 
 
 def features(sample_rate: int, stems: bool):

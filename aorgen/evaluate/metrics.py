@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aorgen.common.taxonomy import BENIGN_CONTROL, HARMFUL_CONTRAST, PSEUDO_HARMFUL  # noqa: F401
+
 from .judges import EMPTY, ERROR, JUDGED_LABELS, PARTIAL_REFUSAL, REFUSAL_LABELS
 from .judge_runs import find_runs, judgements_file, load_generations
 from .records import Judgement
 from .record_files import RecordCache
 
-PSEUDO_HARMFUL, HARMFUL_CONTRAST, BENIGN_CONTROL = "pseudo_harmful", "harmful_contrast", "benign_control"
 N_BOOT = 2000
 ALL = "all"
 

@@ -16,11 +16,10 @@ import pandas as pd
 
 from aorgen.errors import AorgenError, require
 
+from aorgen.common.taxonomy import CATEGORIES
+
 from . import metrics
 
-CATEGORIES = (
-    "media_fiction", "games_sports", "work_trades", "performance_arts", "home_everyday", "learning_events",
-)
 
 
 # row order of the markdown tables (anything else sorts after, alphabetically)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from aorgen.dataset.schema import AUDIO_COLUMNS
 from aorgen.errors import AorgenError
 
 from .records import SampleMeta
 
-AUDIO_COLUMNS = ("audio", "speech")
 _META_FIELDS = tuple(SampleMeta.model_fields)
 
 

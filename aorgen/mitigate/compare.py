@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from aorgen.common.taxonomy import LABELS
 from aorgen.errors import AorgenError
 
-LABELS = ("pseudo_harmful", "harmful_contrast", "benign_control")
 N_BOOT = 2000
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from aorgen.common.taxonomy import Label
 from aorgen.tts.base import Prosody
 
 SPEC_VERSION = 1
@@ -73,7 +74,7 @@ class SampleSpec(_Frozen):
     spec_version: int = SPEC_VERSION
     id: str
     category: str
-    label: Literal["pseudo_harmful", "harmful_contrast", "benign_control"]
+    label: Label
     split: Literal["train", "test"]
     script_id: str
     transcript: str
