@@ -23,7 +23,8 @@ from aorgen.cli.options import CACHE_DIR, POSITIVE, _progress_bar, _shard
 @click.option("--overwrite", is_flag=True,
               help="Replace an existing dataset folder, copying its rows whose spec is unchanged.")
 @click.option("--no-reuse", is_flag=True, help="With --overwrite, render every row again.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where shards are rendered: local (processes) or ray (a Ray cluster).")
 @click.option("--address", help="Ray cluster address (with --executor ray), e.g. auto.")
 @click.option("--shard", help="Build only shard i of N (i/N), for merging later.")
 @click.option("--limit", type=POSITIVE, help="Scale every per-category count down to at most this (quick builds).")

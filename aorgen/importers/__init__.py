@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from aorgen.common.registry import unknown
 from aorgen.errors import AorgenError
 from aorgen.importers import esc50, folder, fsd50k, urbansound8k
 from aorgen.importers.base import Role, SourceClip, SourceSet
@@ -64,7 +65,9 @@ class ImportSummary:
 def resolve_source(source: str) -> tuple[str, Path]:
     """(layout, local folder) for ``KIND:PATH``; downloads first for soundata: and hf:."""
     kind, sep, rest = source.partition(":")
-    if not sep or not rest or kind not in SOURCE_KINDS:
+    if sep and rest and kind not in SOURCE_KINDS:
+        raise unknown("importer", kind, SOURCE_KINDS, field="SOURCE")
+    if not sep or not rest:
         raise AorgenError(f"expected KIND:PATH with KIND one of {', '.join(SOURCE_KINDS)}, got '{source}'",
                           field="SOURCE")
     if kind in FETCHERS:

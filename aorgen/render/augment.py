@@ -8,12 +8,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from aorgen.common.registry import Registry
 from aorgen.errors import AorgenError
 from aorgen.plan.spec import AugmentSpec
 
 # name -> (default parameter ranges, builder from exact parameters)
 Builder = Callable[[dict], object]
-AUGMENTATIONS: dict[str, tuple[dict[str, tuple[float, float]], Builder]] = {}
+# (a Registry: its values are (defaults, builder) pairs, registered by @augmentation)
+AUGMENTATIONS = Registry("augmentation", field="augment.name")
 # augmentations that add a signal of their own (noise): part of the background, not of the speech stem
 ADDITIVE: set[str] = set()
 
@@ -100,9 +102,7 @@ def _noise(p: dict):
 
 def draw_params(name: str, overrides: dict, rng: np.random.Generator, *, file: str | None = None) -> dict:
     """Exact parameters for one application: recipe ranges override the defaults."""
-    if name not in AUGMENTATIONS:
-        raise AorgenError(f"unknown augmentation '{name}' (known: {', '.join(sorted(AUGMENTATIONS))})",
-                          file=file, field="augment.name")
+    AUGMENTATIONS.check(name, file=file)
     defaults, _ = AUGMENTATIONS[name]
     unknown = set(overrides) - set(defaults)
     if unknown:

@@ -29,6 +29,7 @@ import numpy as np
 import soxr
 
 from aorgen.render.cache import ArrayCache, content_key
+from aorgen.common.registry import unknown
 from aorgen.errors import AorgenError, MissingExtra, require
 from aorgen.content.textnorm import normalise
 
@@ -191,8 +192,7 @@ def load_transcriber(backend: str = "faster-whisper", model: str | Path | None =
         return FasterWhisperTranscriber(model or None, **options)
     if backend == "transformers":
         return Transcriber(model or DEFAULT_MODEL, **options)
-    raise AorgenError(f"unknown ASR backend '{backend}' (known: {', '.join(BACKENDS)})",
-                      field="intelligibility.backend")
+    raise unknown("ASR backend", backend, BACKENDS, field="intelligibility.backend")
 
 
 def cached_transcripts(clips: Sequence[SpokenClip], transcriber, cache: ArrayCache | None = None,

@@ -1,61 +1,37 @@
-"""Executors run independent tasks (one per shard): in-process, a local process pool, or Ray."""
+"""Executors run independent tasks (one per shard): in-process or a local process pool
+(``local``), or a Ray cluster (``ray``).
+
+An executor is one module with a function ``(fn, tasks, *, workers, address) -> iterator of
+results`` (as they complete, in any order) registered in :data:`EXECUTORS`; a Slurm or Dask
+executor is one new file plus one line here.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from aorgen.errors import AorgenError
+from aorgen.common.registry import Registry
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _die_with_parent(parent: int) -> None:
-    """Pool workers exit when the parent is killed: orphans would idle forever and keep
-    holding the parent's build lock (a forked child shares its flock)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+class Executor(Protocol):
+    def __call__(self, fn: Callable[[T], R], tasks: list[T], *, workers: int = 1,
+                 address: str | None = None) -> Iterator[R]: ...
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-    import threading
-    import time
 
-    def watch() -> None:  # fallback where PR_SET_PDEATHSIG is missing: exit once reparented
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="aorgen-parent-watch").start()
+#: executor name -> "module:function" (imported on use: ray loads only for --executor ray)
+EXECUTORS = Registry("executor", {
+    "local": "aorgen.dataset.executors.local:run_local",
+    "ray": "aorgen.dataset.executors.ray:run_ray",
+}, field="--executor")
 
 
 def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], *, workers: int = 1,
               executor: str = "local", address: str | None = None) -> Iterator[R]:
     """Results of ``fn`` over ``tasks`` as they complete (order not guaranteed)."""
     tasks = list(tasks)
-    if executor == "ray":
-        from aorgen.dataset.executors.ray import run_ray
-
-        yield from run_ray(fn, tasks, workers=workers, address=address)
-    elif executor != "local":
-        raise AorgenError(f"unknown executor '{executor}' (known: local, ray)", field="--executor")
-    elif workers <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            yield fn(task)
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(fn, task) for task in tasks]
-            try:
-                for future in as_completed(futures):
-                    yield future.result()
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+    run: Executor = EXECUTORS.load(executor)
+    yield from run(fn, tasks, workers=workers, address=address)
