@@ -9,7 +9,7 @@ from typing import Any
 from aorgen.common.registry import Registry
 from aorgen.errors import AorgenError
 
-from .base import ModelAdapter, ModelOutput, ModelRequest
+from .base import HasWeights, ModelAdapter, ModelOutput, ModelRequest
 
 #: adapter name -> "module:Class" (imported on demand: torch loads only when needed)
 ADAPTERS = Registry("adapter", {
@@ -55,4 +55,4 @@ def get_adapter(name: str | None, model: str, **options: Any) -> ModelAdapter:
     return ADAPTERS.load(resolve_adapter(model, name))(model, **options)
 
 
-__all__ = ["ADAPTERS", "ModelAdapter", "ModelOutput", "ModelRequest", "get_adapter", "resolve_adapter"]
+__all__ = ["ADAPTERS", "HasWeights", "ModelAdapter", "ModelOutput", "ModelRequest", "get_adapter", "resolve_adapter"]
