@@ -127,9 +127,8 @@ def test_existing_output_is_not_overwritten_without_flag(mini):
     assert file_hashes(mini["out"] / "mini") != before
 
 
-def test_shards_hold_rows_sorted_by_id_within_label_and_split(mini):
-    build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
-    for shard in (mini["out"] / "mini" / "data").rglob("*.parquet"):
+def test_shards_hold_rows_sorted_by_id_within_label_and_split(built_mini):
+    for shard in (built_mini["dataset"] / "data").rglob("*.parquet"):
         table = pq.read_table(shard, columns=["id", "label"])
         ids = table["id"].to_pylist()
         assert ids == sorted(ids) and len(ids) <= 3

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from aorgen.dataset.build import build
 from aorgen.dataset.card import dataset_license
 from aorgen.errors import AorgenError
 from aorgen.cli import main
@@ -21,9 +20,8 @@ SECTIONS = ("## Dataset summary", "Content warning", "## Supported tasks", "## L
 
 
 @pytest.fixture
-def dataset(mini):
-    build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
-    return mini["out"] / "mini"
+def dataset(built_mini):
+    return built_mini["dataset"]  # built once per session, read only
 
 
 def test_card_metadata_is_valid_and_every_config_loads(dataset):

@@ -25,6 +25,8 @@ from aorgen.content.recipe import load_recipe
 from conftest import file_hashes
 from test_scale import write_mini
 
+pytestmark = pytest.mark.slow  # crash drills: builds killed and resumed (fast lane: pytest -m "not slow")
+
 FORK = multiprocessing.get_context("fork")  # a build in a child that already has aorgen imported
 
 

@@ -3,12 +3,16 @@ dataset a fresh build gives."""
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 
 from aorgen.dataset.build import build
 from aorgen.dataset.schema import iter_rows
 from aorgen.content.recipe import load_recipe
 from conftest import AORGEN, file_hashes
+
+pytestmark = pytest.mark.slow  # several builds per test (fast lane: pytest -m "not slow")
 
 
 def _shift_first_band(recipe):

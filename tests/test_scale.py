@@ -16,6 +16,8 @@ from aorgen.dataset.merge import merge
 from aorgen.content.recipe import load_recipe
 from conftest import PROCEDURAL_BANK, file_hashes, write_bank, write_templates
 
+pytestmark = pytest.mark.slow  # builds with many workers and shards (fast lane: pytest -m "not slow")
+
 
 def write_mini(root: Path, shard_size: int) -> Path:
     """The mini recipe of conftest (10 clips) in ``root``, for module-scoped fixtures."""
