@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import ValidationError
 
-from aorgen.dataset.build import finalise_folder, prepare_out, build_lock, write_errors, write_metadata
+from aorgen.dataset.build import write_metadata
+from aorgen.dataset.folder import build_lock, finalise_folder, prepare_out, write_errors
 from aorgen.dataset.schema import reading_shard
 from aorgen.errors import AorgenError
 from aorgen.content.recipe import Recipe

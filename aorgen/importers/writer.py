@@ -123,7 +123,7 @@ def write_bank(out: Path, bank: str, source: SourceSet, selected: list[Selected]
                sample_rate: int | None, role: Role | None, overwrite: bool,
                progress: Callable[[int, int], None] | None = None) -> tuple[list[dict], int]:
     """Convert ``selected`` into the bank folder ``out``; returns (entries, silent clips skipped)."""
-    from aorgen.dataset.build import finalise_folder
+    from aorgen.dataset.folder import finalise_folder
 
     check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
