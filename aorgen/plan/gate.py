@@ -140,7 +140,7 @@ class _GateTask:
 
 
 def _gate_task(task: _GateTask) -> tuple[dict[str, Heard], dict[str, float]]:
-    from aorgen.dataset.build import _context  # the worker's render context (build imports this module)
+    from aorgen.dataset.worker import _context  # the worker's render context
 
     ctx = _context(task.bank_paths, task.cache_dir)
     ctx.timings.clear()
