@@ -1,4 +1,7 @@
-"""scripts/fix_imports.py rewrites imports of moved modules (docs/layout-map.tsv), idempotently."""
+"""scripts/fix_imports.py rewrites imports of moved modules (docs/layout-map.tsv), idempotently.
+
+fix_imports: skip (the old names below are its inputs)
+"""
 
 from __future__ import annotations
 
