@@ -85,10 +85,12 @@ class _Group(click.Group):
             stage = (cmd.callback.__module__ if cmd.callback else "").rsplit(".", 1)[-1]
             rows.setdefault(self.SECTIONS.get(stage, "Other"), []).append(
                 (name, cmd.get_short_help_str(limit=formatter.width - 6 - max(len(n) for n in self.list_commands(ctx)))))
-        for title in [*self.SECTIONS.values(), "Other"]:
-            if rows.get(title):
-                with formatter.section(f"{title} commands"):
-                    formatter.write_dl(rows[title])
+        with formatter.section("Commands"):
+            for title in [*self.SECTIONS.values(), "Other"]:
+                if rows.get(title):
+                    formatter.write_text(f"{title}:")
+                    with formatter.indentation():
+                        formatter.write_dl(rows[title])
 
 @click.group(cls=_Group)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
