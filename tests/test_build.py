@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import signal
 import subprocess
@@ -56,6 +58,7 @@ def test_build_writes_a_dataset_that_datasets_loads(mini):
         assert not scripts["train"] & scripts["test"]
 
 
+@pytest.mark.slow
 def test_output_is_identical_for_one_and_two_workers(mini):
     recipe = load_recipe(mini["recipe"])
     build(recipe, mini["out"] / "w1", workers=1, cache_dir=mini["root"] / "c1")
@@ -84,6 +87,7 @@ def test_render_gives_the_rows_bytes(mini, tmp_path):
     assert np.array_equal(wav, flac)
 
 
+@pytest.mark.slow
 def test_a_killed_build_resumes_to_identical_output(mini):
     reference_out = mini["out"] / "reference"
     build(load_recipe(mini["recipe"]), reference_out, cache_dir=mini["root"] / "ref-cache")

@@ -216,6 +216,7 @@ def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reaso
     assert the_plan.redraw(the_plan.specs[0], 1) == redrawn  # deterministic
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
 def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_en):
     from aorgen.dataset.build import build

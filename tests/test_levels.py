@@ -61,6 +61,7 @@ def test_loop_crossfades_fill_the_length_without_gaps():
     assert looped.min() >= 0.99 and looped.max() <= 1.42
 
 
+@pytest.mark.slow
 def test_qc_holds_on_every_clip_of_a_build(mini):
     """Achieved SNR within ±0.5 dB of the spec, peak ≤ −1 dBFS, never silent, on many clips."""
     recipe = load_recipe(mini["recipe"])
