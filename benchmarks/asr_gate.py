@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from tts_rtf import sentences  # noqa: E402
 
-from aorgen.intelligibility import load_transcriber, word_error_rate  # noqa: E402
+from aorgen.render.intelligibility import load_transcriber, word_error_rate  # noqa: E402
 from aorgen.tts import Prosody, get_engine  # noqa: E402
 
 ESPEAK_SAMPLE = [f"{lang}+{variant}" for lang in ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan",

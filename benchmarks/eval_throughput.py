@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from aorgen.evaluate.models import get_adapter, resolve_adapter  # noqa: E402
 from aorgen.evaluate.records import GenerationOptions  # noqa: E402
 from aorgen.evaluate.run import GENERATIONS_FILE, run_eval  # noqa: E402
-from aorgen.evaluate.cache import RecordCache  # noqa: E402
+from aorgen.evaluate.record_files import RecordCache  # noqa: E402
 from aorgen.evaluate.records import Generation  # noqa: E402
 from aorgen.testing.tiny_dataset import build_tiny_dataset  # noqa: E402
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio  # noqa: E402

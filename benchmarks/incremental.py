@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from aorgen.recipe import load_recipe
+from aorgen.content.recipe import load_recipe
 
 sys.path.insert(0, str(Path(__file__).parent))
 from scale import run_build, stage_text, table  # noqa: E402

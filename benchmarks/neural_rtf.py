@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tts_rtf import measure, sentences  # noqa: E402
 
 from aorgen.tts import get_engine  # noqa: E402
-from aorgen.voices import Voice  # noqa: E402
+from aorgen.content.voices import Voice  # noqa: E402
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from aorgen.recipe import load_recipe
+from aorgen.content.recipe import load_recipe
 
 
 @dataclass

@@ -8,8 +8,8 @@ dojo, a handgun shot in a TV crime drama).
 
 from __future__ import annotations
 
-from aorgen.plan import plan
-from aorgen.recipe import load_recipe
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import load_recipe
 
 WEAK = ("history_lecture military_museum tv_crime_drama action_movie first_aid_training film_set "
         "martial_arts_dojo hospital_ward paintball_field chess_tournament museum_tour fire_drill "

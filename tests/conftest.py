@@ -76,26 +76,47 @@ def write_templates(folder: Path) -> Path:
     return folder
 
 
+MINI_RECIPE = {
+    "name": "mini",
+    "samples_per_category": {"pseudo_harmful": 6, "harmful_contrast": 2, "benign_control": 2},
+    "room": {"pool_size": 3, "probability": 0.7},
+    "scene": {"procedural_bed_probability": 0.0},
+    "augment": [{"name": "telephone", "probability": 0.5}],
+    "split": {"test_fraction": 0.5},
+    "shard_size": 3,
+}
+
+
+def make_mini(folder: Path, **overrides) -> dict:
+    """The one mini-recipe helper: a small recipe (6+2+2 clips) over real template and bank
+    files written in ``folder``; ``overrides`` replace top-level recipe fields. Returns the
+    paths (root, recipe, templates, bank, cache, out)."""
+    templates = write_templates(folder / "templates")
+    bank = write_bank(folder / "bank")
+    recipe = {**MINI_RECIPE, "templates": [str(templates)], "sound_banks": [str(bank), str(PROCEDURAL_BANK)],
+              **overrides}
+    recipe_path = folder / "recipe.yaml"
+    recipe_path.write_text(yaml.safe_dump(recipe))
+    return {"root": folder, "recipe": recipe_path, "templates": templates, "bank": bank,
+            "cache": folder / "cache", "out": folder / "out"}
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> dict:
-    """Paths of a small recipe (6+2+2 clips) with its templates, banks and a cache folder."""
-    templates = write_templates(tmp_path / "templates")
-    bank = write_bank(tmp_path / "bank")
-    recipe = {
-        "name": "mini",
-        "templates": [str(templates)],
-        "sound_banks": [str(bank), str(PROCEDURAL_BANK)],
-        "samples_per_category": {"pseudo_harmful": 6, "harmful_contrast": 2, "benign_control": 2},
-        "room": {"pool_size": 3, "probability": 0.7},
-        "scene": {"procedural_bed_probability": 0.0},
-        "augment": [{"name": "telephone", "probability": 0.5}],
-        "split": {"test_fraction": 0.5},
-        "shard_size": 3,
-    }
-    recipe_path = tmp_path / "recipe.yaml"
-    recipe_path.write_text(yaml.safe_dump(recipe))
-    return {"root": tmp_path, "recipe": recipe_path, "templates": templates, "bank": bank,
-            "cache": tmp_path / "cache", "out": tmp_path / "out"}
+    """Paths of the mini recipe in this test's own folder (free to change)."""
+    return make_mini(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def built_mini(tmp_path_factory) -> dict:
+    """The mini recipe built once per session (read only: copy it before changing anything).
+    ``dataset`` is the dataset folder."""
+    from aorgen.content.recipe import load_recipe
+    from aorgen.dataset.build import build
+
+    paths = make_mini(tmp_path_factory.mktemp("built-mini"))
+    build(load_recipe(paths["recipe"]), paths["out"], cache_dir=paths["cache"])
+    return {**paths, "dataset": paths["out"] / "mini"}
 
 
 def file_hashes(folder: Path) -> dict[str, str]:

@@ -200,7 +200,7 @@ def test_duplicate_template_key(mini):
 
 
 def test_slots_are_filled_without_evaluation():
-    from aorgen.templates import Script
+    from aorgen.content.templates import Script
 
     script = Script(id="x", text="Who is {who} and {what}?", scene_tags=("a",), context="c", rationale="r",
                     slots={"who": ["{what}", "{0.__class__}"], "what": ["it"]})
@@ -279,7 +279,7 @@ def test_duplicate_catalogue_key(mini):
 
 
 def test_bank_file_swapped_for_a_symlink_after_load(mini, tmp_path):
-    from aorgen.soundbank import load_bank
+    from aorgen.content.soundbank import load_bank
 
     bank = load_bank(mini["bank"])
     outside = tmp_path / "outside.flac"
@@ -465,12 +465,12 @@ def test_successful_build_leaves_no_lock(mini):
 
 
 def test_failure_while_rendering_leaves_no_staging(mini, monkeypatch):
-    import aorgen.build
+    import aorgen.dataset.build
 
     def broken(*args, **kwargs):
         raise AorgenError("synthetic failure", file="x", field="y")
 
-    monkeypatch.setattr(aorgen.build, "render_shard", broken)
+    monkeypatch.setattr(aorgen.dataset.build, "render_shard", broken)
     _build_fails(mini, "synthetic failure")
     assert not mini["out"].exists()  # the build created it, and it is empty again: removed
     mini["out"].mkdir()
@@ -576,7 +576,7 @@ def test_inspect_rows_with_missing_values_is_a_correct_result(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from aorgen.inspect import _COLUMNS
+    from aorgen.dataset.summary import _COLUMNS
 
     ds = _junk_dataset(tmp_path)
     row = {c: None for c in _COLUMNS} | {"id": "r1", "category": "c", "label": "l"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import signal
 import subprocess
@@ -12,10 +14,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import soundfile as sf
 
-from aorgen.build import build
-from aorgen.dataset import find_row, iter_rows, load_hf
-from aorgen.recipe import load_recipe
-from aorgen.rerender import rerender_row
+from aorgen.dataset.build import build
+from aorgen.dataset.schema import find_row, iter_rows, load_hf
+from aorgen.content.recipe import load_recipe
+from aorgen.dataset.rerender import rerender_row
 from conftest import AORGEN, file_hashes
 
 
@@ -56,6 +58,7 @@ def test_build_writes_a_dataset_that_datasets_loads(mini):
         assert not scripts["train"] & scripts["test"]
 
 
+@pytest.mark.slow
 def test_output_is_identical_for_one_and_two_workers(mini):
     recipe = load_recipe(mini["recipe"])
     build(recipe, mini["out"] / "w1", workers=1, cache_dir=mini["root"] / "c1")
@@ -84,6 +87,7 @@ def test_render_gives_the_rows_bytes(mini, tmp_path):
     assert np.array_equal(wav, flac)
 
 
+@pytest.mark.slow
 def test_a_killed_build_resumes_to_identical_output(mini):
     reference_out = mini["out"] / "reference"
     build(load_recipe(mini["recipe"]), reference_out, cache_dir=mini["root"] / "ref-cache")
@@ -127,9 +131,8 @@ def test_existing_output_is_not_overwritten_without_flag(mini):
     assert file_hashes(mini["out"] / "mini") != before
 
 
-def test_shards_hold_rows_sorted_by_id_within_label_and_split(mini):
-    build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
-    for shard in (mini["out"] / "mini" / "data").rglob("*.parquet"):
+def test_shards_hold_rows_sorted_by_id_within_label_and_split(built_mini):
+    for shard in (built_mini["dataset"] / "data").rglob("*.parquet"):
         table = pq.read_table(shard, columns=["id", "label"])
         ids = table["id"].to_pylist()
         assert ids == sorted(ids) and len(ids) <= 3

@@ -9,11 +9,10 @@ import pytest
 from click.testing import CliRunner
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from aorgen.build import build
-from aorgen.card import dataset_license
+from aorgen.dataset.card import dataset_license
 from aorgen.errors import AorgenError
 from aorgen.cli import main
-from aorgen.recipe import load_recipe
+from aorgen.content.recipe import load_recipe
 
 SECTIONS = ("## Dataset summary", "Content warning", "## Supported tasks", "## Languages",
             "## Dataset structure", "## How the data was generated", "## Statistics", "## Intended use",
@@ -21,9 +20,8 @@ SECTIONS = ("## Dataset summary", "Content warning", "## Supported tasks", "## L
 
 
 @pytest.fixture
-def dataset(mini):
-    build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
-    return mini["out"] / "mini"
+def dataset(built_mini):
+    return built_mini["dataset"]  # built once per session, read only
 
 
 def test_card_metadata_is_valid_and_every_config_loads(dataset):
@@ -86,7 +84,7 @@ def test_publish_dry_run_lists_files_and_contacts_nobody(dataset, monkeypatch):
 
 
 def test_publish_gated_sets_the_repo_gated(dataset, monkeypatch):
-    from aorgen.publish import publish
+    from aorgen.dataset.publish import publish
 
     calls = []
 
@@ -111,8 +109,8 @@ def test_publish_gated_sets_the_repo_gated(dataset, monkeypatch):
 
 
 def test_recipe_licence_filter_applies_to_voices_and_groups():
-    from aorgen.licenses import allowed
-    from aorgen.plan import load_voices
+    from aorgen.content.licenses import allowed
+    from aorgen.plan.planner import load_voices
 
     assert allowed("LGPL-2.1-or-later", exclude=["copyleft"]) is False
     assert allowed("CC-BY-SA-4.0", exclude=["share-alike"]) is False
@@ -130,8 +128,8 @@ def test_recipe_licence_filter_applies_to_voices_and_groups():
 
 
 def test_a_permissive_build_is_one_recipe_line_away():
-    from aorgen.card import dataset_license, input_licenses
-    from aorgen.plan import plan
+    from aorgen.dataset.card import dataset_license, input_licenses
+    from aorgen.plan.planner import plan
 
     recipe = load_recipe()
     recipe.samples_per_category = {"pseudo_harmful": 40, "harmful_contrast": 10, "benign_control": 10}

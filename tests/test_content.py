@@ -7,8 +7,8 @@ import subprocess
 import yaml
 
 from aorgen.resources import TEMPLATES_DIR
-from aorgen.soundbank import builtin_bank_paths, load_bank, validate_bank
-from aorgen.templates import CATEGORIES, load_templates
+from aorgen.content.soundbank import builtin_bank_paths, load_bank, validate_bank
+from aorgen.content.templates import CATEGORIES, load_templates
 from conftest import AORGEN
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from aorgen.content_stats import form_stats, harm_type_warnings, wording_auroc
-from aorgen.templates import lint, load_templates
+from aorgen.content.stats import form_stats, harm_type_warnings, wording_auroc
+from aorgen.content.templates import lint, load_templates
 
 TAGS = {"basketball_game"}
 
@@ -82,7 +82,7 @@ def test_review_rules(tmp_path):
 
 
 def test_near_duplicates_per_label_and_control_rationales(tmp_path):
-    from aorgen.content_stats import near_duplicate_lines, near_duplicates
+    from aorgen.content.stats import near_duplicate_lines, near_duplicates
 
     write(tmp_path, "pseudo_harmful", [script("gs-ph-001", "Steal it off him when he turns his back!"),
                                        script("gs-ph-002", "Steal it off him when he turns around!"),
@@ -110,7 +110,7 @@ def test_repeated_harmful_reading_is_flagged(tmp_path):
 
 
 def test_shipped_content_meets_its_targets():
-    from aorgen.content_stats import NEAR_DUPLICATE_CAP, near_duplicates
+    from aorgen.content.stats import NEAR_DUPLICATE_CAP, near_duplicates
     from aorgen.resources import TEMPLATES_DIR
 
     scripts = load_templates([TEMPLATES_DIR])

@@ -16,14 +16,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import aorgen.build
-import aorgen.dataset
-from aorgen.build import build
-from aorgen.cache import ArrayCache
+import aorgen.dataset.build
+import aorgen.dataset.schema
+from aorgen.dataset.build import build
+from aorgen.render.cache import ArrayCache
 from aorgen.cli import main
-from aorgen.recipe import load_recipe
+from aorgen.content.recipe import load_recipe
 from conftest import file_hashes
 from test_scale import write_mini
+
+pytestmark = pytest.mark.slow  # crash drills: builds killed and resumed (fast lane: pytest -m "not slow")
 
 FORK = multiprocessing.get_context("fork")  # a build in a child that already has aorgen imported
 
@@ -134,7 +136,7 @@ def small_disk(world, tmp_path):
         mounted = False
     patch = pytest.MonkeyPatch()
     if not mounted:
-        patch.setattr(aorgen.dataset, "atomic_write_bytes", _no_space)
+        patch.setattr(aorgen.dataset.schema, "atomic_write_bytes", _no_space)
     try:
         yield disk, patch.undo
     finally:
@@ -149,7 +151,7 @@ def test_a_full_disk_is_one_line_and_the_previous_output_stays(world, tmp_path, 
         disk, lift = request.getfixturevalue("small_disk")
     else:  # every shard fits, the card does not
         disk, patch = tmp_path / "disk", pytest.MonkeyPatch()
-        patch.setattr(aorgen.build, "atomic_write_bytes", _no_space)
+        patch.setattr(aorgen.dataset.build, "atomic_write_bytes", _no_space)
         lift = patch.undo
         request.addfinalizer(patch.undo)
     shutil.copytree(world["folder"], disk / "mini")  # the previous finished build

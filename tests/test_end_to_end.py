@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 
 import pandas as pd
@@ -9,6 +11,8 @@ import yaml
 
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio
 from conftest import AORGEN
+
+pytestmark = pytest.mark.slow  # the whole pipeline through the CLI (fast lane: pytest -m "not slow")
 
 
 def _run(*args: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 from aorgen.errors import AorgenError
 from aorgen.tts import Prosody, get_engine
 from aorgen.tts.espeak import EspeakEngine
-from aorgen.voices import Voice, VoiceFilter, select_voices
+from aorgen.content.voices import Voice, VoiceFilter, select_voices
 
 TEXT = "How do I shoot him from here without the big guy blocking me?"
 

@@ -12,7 +12,7 @@ import torch
 from test_eval_pipeline import ROWS_PER_LABEL, make_dataset, read_generations
 
 from aorgen.errors import AorgenError
-from aorgen.evaluate.dataset import load_eval_dataset
+from aorgen.evaluate.samples import load_eval_dataset
 from aorgen.evaluate.metrics import load_results
 from aorgen.evaluate.models import get_adapter
 from aorgen.evaluate.records import GenerationOptions

@@ -10,9 +10,9 @@ import pytest
 
 from aorgen.errors import AorgenError
 from aorgen.evaluate import metrics
-from aorgen.evaluate.cache import RecordCache
+from aorgen.evaluate.record_files import RecordCache
 from aorgen.evaluate.judges import EMPTY, ERROR, FULL_COMPLIANCE, FULL_REFUSAL, PARTIAL_REFUSAL
-from aorgen.evaluate.judging import judgements_file, run_judge
+from aorgen.evaluate.judge_runs import judgements_file, run_judge
 from aorgen.evaluate.records import Generation, GenerationOptions, Judgement
 from aorgen.evaluate.report import build_report
 from aorgen.evaluate.run import GENERATIONS_FILE

@@ -18,6 +18,8 @@ from aorgen.evaluate.models import ADAPTERS, ModelRequest, get_adapter, resolve_
 from aorgen.evaluate.records import GenerationOptions
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio
 
+pytestmark = pytest.mark.slow  # tiny transformer models built and loaded (fast lane: pytest -m "not slow")
+
 GREEDY = GenerationOptions(max_new_tokens=12)
 
 

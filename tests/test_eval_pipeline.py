@@ -14,7 +14,7 @@ import soundfile as sf
 
 from aorgen.errors import AorgenError
 from aorgen.evaluate import prompts
-from aorgen.evaluate.judging import run_judge
+from aorgen.evaluate.judge_runs import run_judge
 from aorgen.evaluate.models import ModelAdapter, get_adapter
 from aorgen.evaluate.records import Generation, GenerationOptions
 from aorgen.evaluate.report import build_report
@@ -212,7 +212,7 @@ def test_a_killed_run_resumes_where_it_stopped(dataset, tiny_model, adapter, tmp
     # force recomputes (appending), and the file still reads as one record per key
     forced = run_eval(dataset, str(tiny_model), model_adapter=adapter, force=True, **{**kwargs, "conditions": ["text"]})
     assert forced.generated == {"text": 9}
-    from aorgen.evaluate.judging import load_generations
+    from aorgen.evaluate.judge_runs import load_generations
 
     assert len(load_generations(run_dir)) == 18
 

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from aorgen.cli import main
 from aorgen.importers import import_bank
 from aorgen.importers.fsd50k_map import LICENSES, TAGS
-from aorgen.plan import plan
-from aorgen.recipe import load_recipe
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import load_recipe
 from aorgen.resources import RELEASE_DIR
-from aorgen.soundbank import load_bank, validate_bank
+from aorgen.content.soundbank import load_bank, validate_bank
 
 CC0 = "http://creativecommons.org/publicdomain/zero/1.0/"
 BY3 = "http://creativecommons.org/licenses/by/3.0/"
@@ -127,7 +127,7 @@ def test_full_release_recipe_plans_over_an_imported_fsd50k_bank(fsd50k, tmp_path
 @pytest.mark.slow
 def test_full_release_recipe_builds_with_fsd50k_and_scene_qc(fsd50k, tmp_path):
     """The -full recipe end to end (voices, gate and all) on 3 clips, its CLAP swapped for a tiny one."""
-    from aorgen.build import build
+    from aorgen.dataset.build import build
     from aorgen.testing.tiny_models import build_tiny_clap
 
     recipe = _full_recipe(fsd50k, tmp_path, ["learning_events"], 3,

@@ -18,8 +18,8 @@ from aorgen.importers import import_bank
 from aorgen.importers.base import spdx_id
 from aorgen.importers.remote import detect_layout
 from aorgen.importers.tags import DEFAULT_TAGS, normalise_label
-from aorgen.loudness import integrated_loudness
-from aorgen.soundbank import builtin_bank_paths, load_bank, validate_bank
+from aorgen.render.loudness import integrated_loudness
+from aorgen.content.soundbank import builtin_bank_paths, load_bank, validate_bank
 from conftest import file_hashes
 
 RATE = 16000
@@ -315,9 +315,9 @@ def test_default_tags_are_scene_tags_of_the_builtin_banks():
 
 
 def test_recipe_builds_with_an_imported_bank(mini, table, tmp_path):
-    from aorgen.build import build
-    from aorgen.dataset import iter_rows
-    from aorgen.recipe import load_recipe
+    from aorgen.dataset.build import build
+    from aorgen.dataset.schema import iter_rows
+    from aorgen.content.recipe import load_recipe
 
     bank = tmp_path / "imported"
     import_bank(f"folder:{table}", bank, licenses=["CC-BY-4.0", "CC0-1.0"], bank_name="imported")

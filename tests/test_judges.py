@@ -23,7 +23,7 @@ from aorgen.evaluate.judges import (
 )
 from aorgen.evaluate.judges.llm import parse_llm_verdict
 from aorgen.evaluate.judges.wildguard import parse_wildguard
-from aorgen.evaluate.judging import agreement, format_judge_eval, judge_eval
+from aorgen.evaluate.judge_runs import agreement, format_judge_eval, judge_eval
 
 # the two XSTest completion files live outside the repository (never copied into it)
 XSTEST = Path(os.environ.get("AORGEN_XSTEST", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"))
@@ -232,7 +232,7 @@ def _one_run(tmp_path):
 
 def test_changing_a_judge_version_redoes_cached_verdicts(tmp_path, monkeypatch):
     from aorgen.evaluate.judges.rules import RulesJudge
-    from aorgen.evaluate.judging import run_judge
+    from aorgen.evaluate.judge_runs import run_judge
 
     run = _one_run(tmp_path)  # its judgements file was written by an unversioned "rules"
     [s] = run_judge(run, "rules", progress=False)
@@ -246,7 +246,7 @@ def test_changing_a_judge_version_redoes_cached_verdicts(tmp_path, monkeypatch):
 
 
 def test_cohen_kappa_and_rules_llm_agreement():
-    from aorgen.evaluate.judging import cohen_kappa, rules_llm_agreement
+    from aorgen.evaluate.judge_runs import cohen_kappa, rules_llm_agreement
 
     a = [1, 1, 0, 0, 1, 0, 1, 1]
     b = [1, 0, 0, 0, 1, 1, 1, 1]
@@ -286,7 +286,7 @@ def test_ensemble_lets_the_llm_decide_disagreements(tiny_causal_lm, monkeypatch)
 def test_ensemble_agreement_is_written_and_reported(tiny_causal_lm, tmp_path):
     import json
 
-    from aorgen.evaluate.judging import agreement_file, run_judge
+    from aorgen.evaluate.judge_runs import agreement_file, run_judge
     from aorgen.evaluate.report import build_report
 
     run = _one_run(tmp_path)

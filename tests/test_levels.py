@@ -6,12 +6,12 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from aorgen.build import build
-from aorgen.dataset import iter_rows
-from aorgen.loudness import integrated_loudness, peak_dbfs
-from aorgen.recipe import load_recipe
-from aorgen.scene import loop_to_length, mix
-from aorgen.spec import MixSpec
+from aorgen.dataset.build import build
+from aorgen.dataset.schema import iter_rows
+from aorgen.render.loudness import integrated_loudness, peak_dbfs
+from aorgen.content.recipe import load_recipe
+from aorgen.render.scene import loop_to_length, mix
+from aorgen.plan.spec import MixSpec
 
 
 @pytest.mark.parametrize("rate", [16000, 22050, 48000])
@@ -61,6 +61,7 @@ def test_loop_crossfades_fill_the_length_without_gaps():
     assert looped.min() >= 0.99 and looped.max() <= 1.42
 
 
+@pytest.mark.slow
 def test_qc_holds_on_every_clip_of_a_build(mini):
     """Achieved SNR within ±0.5 dB of the spec, peak ≤ −1 dBFS, never silent, on many clips."""
     recipe = load_recipe(mini["recipe"])
@@ -91,7 +92,7 @@ def test_loop_from_any_offset_including_the_very_end():
 def test_snr_holds_on_16_bit_output_for_a_sparse_background():
     """Birdsong-like bursts over near-silence put blocks at the −70 LUFS gate; quantising to
     16 bits can flip them, so the mix corrects until the 16-bit stems measure right."""
-    from aorgen.scene import measured_snr
+    from aorgen.render.scene import measured_snr
 
     rate = 16000
     rng = np.random.default_rng(5)

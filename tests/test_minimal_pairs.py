@@ -15,14 +15,14 @@ import pytest
 import soundfile as sf
 import yaml
 
-from aorgen.build import build
+from aorgen.dataset.build import build
 from aorgen.errors import AorgenError
 from aorgen.evaluate.context_sensitivity import context_sensitivity
-from aorgen.evaluate.dataset import load_eval_dataset
+from aorgen.evaluate.samples import load_eval_dataset
 from aorgen.evaluate.judges import FULL_COMPLIANCE, FULL_REFUSAL
 from aorgen.evaluate.report import build_report
-from aorgen.plan import plan
-from aorgen.recipe import load_recipe
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import load_recipe
 
 
 def _with_pairs(mini: dict, **pairs) -> dict:
@@ -150,8 +150,8 @@ def test_context_sensitivity_is_paired():
 
 
 def test_report_shows_context_sensitivity_and_keeps_pairs_out_of_orr(tmp_path):
-    from aorgen.evaluate.cache import RecordCache
-    from aorgen.evaluate.judging import judgements_file
+    from aorgen.evaluate.record_files import RecordCache
+    from aorgen.evaluate.judge_runs import judgements_file
     from aorgen.evaluate.records import Generation, GenerationOptions, Judgement
     from aorgen.evaluate.run import GENERATIONS_FILE
 
@@ -198,8 +198,8 @@ def test_pairs_follow_the_rows_the_gate_kept(mini):
 def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
     """With the gate on, a shard worker hears the benchmark rows for their ASR columns but not
     the minimal pairs (their speech is their base row's, which the gate heard)."""
-    import aorgen.build as build_module
-    from aorgen.recipe import IntelligibilityConfig
+    import aorgen.dataset.build as build_module
+    from aorgen.content.recipe import IntelligibilityConfig
 
     _with_pairs(mini)
     the_plan = plan(load_recipe(mini["recipe"]))
@@ -218,7 +218,7 @@ def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
 def test_pairs_carry_the_cues_of_their_own_scene(mini):
     """no_scene has no speech cue; other_scene's cues are drawn for the other scene; own_scene
     keeps its base row's."""
-    from aorgen.cues import load_cues
+    from aorgen.content.cues import load_cues
 
     _with_pairs(mini)
     recipe = yaml.safe_load(mini["recipe"].read_text())

@@ -17,6 +17,8 @@ from aorgen.mitigate.training import ChatCollator, load_examples, move_batch  # 
 from aorgen.testing.tiny_dataset import build_tiny_dataset  # noqa: E402
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio  # noqa: E402
 
+pytestmark = pytest.mark.slow  # LoRA training runs (fast lane: pytest -m "not slow")
+
 SETTINGS = dict(steps=4, batch_size=3, grad_accum=1, lora_r=4, lora_dropout=0.1, save_every=2, progress=False)
 
 

@@ -14,6 +14,8 @@ import yaml
 
 from conftest import AORGEN
 
+pytestmark = pytest.mark.slow  # killed builds and their worker processes (fast lane: pytest -m "not slow")
+
 
 def _alive(proc: psutil.Process) -> bool:
     try:

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from aorgen.build import plan_digest
-from aorgen.plan import plan
-from aorgen.recipe import load_recipe
-from aorgen.templates import CATEGORIES
+from aorgen.dataset.build import plan_digest
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import load_recipe
+from aorgen.content.templates import CATEGORIES
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ import subprocess
 
 import pytest
 
-from aorgen.build import build
 from aorgen.errors import AorgenError
-from aorgen.publish import publish
-from aorgen.recipe import load_recipe
+from aorgen.dataset.publish import publish
 from conftest import AORGEN
 
 
@@ -31,14 +29,13 @@ class FakeApi:
         return Commit()
 
 
-def test_publish_uploads_the_folder_as_a_dataset_repo(mini, monkeypatch):
-    build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
+def test_publish_uploads_the_folder_as_a_dataset_repo(built_mini, monkeypatch):
     monkeypatch.setattr("huggingface_hub.HfApi", FakeApi)
     FakeApi.calls = []
-    url = publish(mini["out"] / "mini", "org/mini", private=True, token="hf_secret")
+    url = publish(built_mini["dataset"], "org/mini", private=True, token="hf_secret")
     (_, repo, create), (_, upload) = FakeApi.calls
     assert repo == "org/mini" and create == {"repo_type": "dataset", "private": True, "exist_ok": True}
-    assert upload["folder_path"] == str(mini["out"] / "mini") and upload["repo_type"] == "dataset"
+    assert upload["folder_path"] == str(built_mini["dataset"]) and upload["repo_type"] == "dataset"
     assert ".*" in upload["ignore_patterns"]
     assert url.endswith("/commit/abc") and "hf_secret" not in url
 

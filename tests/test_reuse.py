@@ -3,12 +3,16 @@ dataset a fresh build gives."""
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 
-from aorgen.build import build
-from aorgen.dataset import iter_rows
-from aorgen.recipe import load_recipe
+from aorgen.dataset.build import build
+from aorgen.dataset.schema import iter_rows
+from aorgen.content.recipe import load_recipe
 from conftest import AORGEN, file_hashes
+
+pytestmark = pytest.mark.slow  # several builds per test (fast lane: pytest -m "not slow")
 
 
 def _shift_first_band(recipe):
@@ -54,7 +58,7 @@ def test_rows_are_rendered_again_when_the_render_code_changed_or_when_asked(mini
     assert "0 reused" in result.stdout
     assert file_hashes(mini["out"] / "mini") == before
 
-    import aorgen.reuse
+    import aorgen.dataset.reuse
 
-    monkeypatch.setattr(aorgen.reuse, "RENDER_REVISION", 10**6)  # as if render() had changed
+    monkeypatch.setattr(aorgen.dataset.reuse, "RENDER_REVISION", 10**6)  # as if render() had changed
     assert build(recipe, mini["out"], cache_dir=mini["cache"], overwrite=True).clips_reused == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aorgen.cache import ArrayCache
-from aorgen.recipe import RoomConfig
-from aorgen.room import apply_room, draw_room_pool, impulse_response, measure_rt60
+from aorgen.render.cache import ArrayCache
+from aorgen.content.recipe import RoomConfig
+from aorgen.render.room import apply_room, draw_room_pool, impulse_response, measure_rt60
 
 
 def test_measured_rt60_is_within_ten_percent_of_the_target(tmp_path):

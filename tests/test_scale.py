@@ -9,12 +9,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from aorgen.build import ShardTask, build, render_shard
+from aorgen.dataset.build import ShardTask, build, render_shard
 from aorgen.cli import main
 from aorgen.errors import AorgenError
-from aorgen.merge import merge
-from aorgen.recipe import load_recipe
+from aorgen.dataset.merge import merge
+from aorgen.content.recipe import load_recipe
 from conftest import PROCEDURAL_BANK, file_hashes, write_bank, write_templates
+
+pytestmark = pytest.mark.slow  # builds with many workers and shards (fast lane: pytest -m "not slow")
 
 
 def write_mini(root: Path, shard_size: int) -> Path:
@@ -65,7 +67,7 @@ def test_ray_executor_gives_the_local_executors_bytes(world, tmp_path):
 
         # a task's AorgenError comes back as itself (one line), not as a Ray traceback
         bad = ShardTask("data/x.parquet", [], [str(tmp_path / "no-such-bank")], None, str(tmp_path))
-        from aorgen.executor_ray import run_ray
+        from aorgen.dataset.executors.ray import run_ray
 
         with pytest.raises(AorgenError) as err:
             list(run_ray(render_shard, [bad], workers=2))

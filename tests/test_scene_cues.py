@@ -8,9 +8,9 @@ import pytest
 
 from aorgen.errors import AorgenError
 
-from aorgen.plan import plan
-from aorgen.recipe import SceneConfig, load_recipe
-from aorgen.scene import event_onset
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import SceneConfig, load_recipe
+from aorgen.render.scene import event_onset
 
 
 def test_default_bands_keep_the_bed_audible():
@@ -45,7 +45,7 @@ def test_no_event_is_cut_off_by_the_end_of_the_clip():
 
 
 def test_licence_filter_allow_and_exclude():
-    from aorgen.licenses import allowed
+    from aorgen.content.licenses import allowed
 
     assert allowed("CC0-1.0")
     assert allowed("cc-by-4.0", allow=["CC0-1.0", "CC-BY-4.0"])
@@ -64,7 +64,7 @@ def test_recipe_licence_filter_drops_recordings(mini):
 
 
 def test_context_column_describes_what_was_rendered():
-    from aorgen.soundbank import load_bank
+    from aorgen.content.soundbank import load_bank
 
     recipe = load_recipe()
     recipe.samples_per_category = {"pseudo_harmful": 12, "harmful_contrast": 2, "benign_control": 2}

@@ -8,13 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from aorgen.build import _context, build
+from aorgen.dataset.build import _context, build
 from aorgen.errors import AorgenError
-from aorgen.plan import plan
-from aorgen.recipe import SceneQCConfig, load_recipe
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import SceneQCConfig, load_recipe
 from aorgen.resources import RELEASE_DIR
-from aorgen.sceneqc import ClapScorer, margins, scene_qc, scene_text
-from aorgen.spec import SampleSpec
+from aorgen.plan.sceneqc import ClapScorer, margins, scene_qc, scene_text
+from aorgen.plan.spec import SampleSpec
 from aorgen.testing.tiny_models import build_tiny_clap
 
 TAG_WORDS = ["the", "sound", "of", "a", "basketball", "game", "boxing", "match", "rain", "crowd"]
@@ -81,7 +81,7 @@ def test_clips_below_the_margin_are_redrawn_and_the_best_draw_kept(mini, tiny_cl
         draws = [original[spec.id]] + [fresh.redraw_scene(original[spec.id], a) for a in (1, 2)]
         # only the scene changes in a re-draw
         assert all(d.speech == spec.speech and d.mix == spec.mix and d.transcript == spec.transcript for d in draws)
-        from aorgen.sceneqc import _embeddings, scorer_for
+        from aorgen.plan.sceneqc import _embeddings, scorer_for
 
         own = [{tags.index(t) for t in spec.scene_tags}] * 3
         text = scorer_for(str(tiny_clap)).texts([scene_text(t, recipe.scene_qc) for t in tags])
@@ -91,7 +91,7 @@ def test_clips_below_the_margin_are_redrawn_and_the_best_draw_kept(mini, tiny_cl
         assert spec.scene_attempt == int(np.argmax(scores))
         assert spec.background == draws[spec.scene_attempt].background
     # the same recipe gives the same checked specs, with a fresh cache and stems rendered on 2 workers
-    monkeypatch.setattr("aorgen.sceneqc.CHUNK", 2)
+    monkeypatch.setattr("aorgen.plan.sceneqc.CHUNK", 2)
     assert [s.model_dump() for s in _checked(recipe, mini["root"] / "other-cache", workers=2)[2].specs] == \
         [s.model_dump() for s in result.specs]
     # the gate's re-draws keep the checked scene

@@ -10,13 +10,13 @@ import pytest
 import scipy.signal
 import yaml
 
-from aorgen.channels import apply_channel
-from aorgen.cues import DEFAULT_CUES, lint_cues, load_cues
-from aorgen.dataset import rows_table, to_row
-from aorgen.plan import plan
-from aorgen.recipe import load_recipe
-from aorgen.render import RenderContext, add_cues, cue_onset, decode, premix, render, speech_audio
-from aorgen.templates import load_templates
+from aorgen.render.channels import apply_channel
+from aorgen.content.cues import DEFAULT_CUES, lint_cues, load_cues
+from aorgen.dataset.schema import rows_table, to_row
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import load_recipe
+from aorgen.render.mix import RenderContext, add_cues, cue_onset, decode, premix, render, speech_audio
+from aorgen.content.templates import load_templates
 from aorgen.tts import get_engine
 from tests.conftest import AORGEN, PROCEDURAL_BANK, ROOT
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aorgen.augment import AUGMENTATIONS, apply_augmentations, companded_quantise, draw_params
-from aorgen.plan import plan
-from aorgen.recipe import load_recipe
-from aorgen.render import RenderContext, decode, render
-from aorgen.spec import AugmentSpec
+from aorgen.render.augment import AUGMENTATIONS, apply_augmentations, companded_quantise, draw_params
+from aorgen.plan.planner import plan
+from aorgen.content.recipe import load_recipe
+from aorgen.render.mix import RenderContext, decode, render
+from aorgen.plan.spec import AugmentSpec
 
 # residual of (speech stem + background stem) against the mixture, relative to the mixture
 MAX_RESIDUAL_DB = -30.0

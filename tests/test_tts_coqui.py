@@ -22,7 +22,7 @@ import pytest
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import Prosody
 from aorgen.tts.coqui import VCTK_SPEAKERS, CoquiEngine
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 SPEAKERS = ["p225", "p226", "p227"]
 TEXT = "How do I shoot him from here without the big guy blocking me?"
@@ -143,7 +143,7 @@ def speech_seconds(x: np.ndarray, rate: int) -> float:
 
 
 def test_the_core_never_imports_torch():
-    code = "import sys, aorgen.tts.coqui, aorgen.tts.piper, aorgen.intelligibility; print('torch' in sys.modules)"
+    code = "import sys, aorgen.tts.coqui, aorgen.tts.piper, aorgen.render.intelligibility; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -263,7 +263,7 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 from test_tts_coqui import build_tiny_xtts, write_references
 from aorgen.tts import Prosody
 from aorgen.tts.coqui import CoquiEngine
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 root = Path({str(tmp_path)!r})
 engine = CoquiEngine(models=[str(build_tiny_xtts(root / "tiny_xtts"))], references=write_references(root / "refs"))
 out = engine.synthesize("Take the shot.", Voice(engine="coqui", id="tiny_xtts#ref:alice"), Prosody())

@@ -25,7 +25,7 @@ import pytest
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import ENGINES, Prosody
 from aorgen.tts.kokoro import VOICES, KokoroEngine, voice_attributes
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 TEXT = "Take the shot, now."  # short: the toy model keeps Kokoro's fixed 1024-wide decoder
 LONG = "How do I shoot him from here without the guy blocking me?"
@@ -228,8 +228,8 @@ def test_version_follows_the_checkpoint(tiny, tmp_path):
 
 @needs_kokoro
 def test_neural_release_recipe_picks_balanced_kokoro_voices(monkeypatch):
-    from aorgen.plan import load_voices
-    from aorgen.recipe import load_recipe
+    from aorgen.plan.planner import load_voices
+    from aorgen.content.recipe import load_recipe
 
     monkeypatch.delenv("AORGEN_KOKORO_MODEL", raising=False)
     recipe = load_recipe(Path(__file__).parent.parent / "release" / "aor-bench-v1-neural.yaml")

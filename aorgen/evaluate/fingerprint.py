@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from aorgen.cache import content_key
+from aorgen.render.cache import content_key
 
 #: weight/adapter files whose bytes identify a local checkpoint
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".json", ".model")

@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .judges import EMPTY, ERROR, JUDGED_LABELS, PARTIAL_REFUSAL, REFUSAL_LABELS
-from .judging import find_runs, judgements_file, load_generations
-from .records import Judgement
-from .cache import RecordCache
+from aorgen.common.taxonomy import BENIGN_CONTROL, HARMFUL_CONTRAST, PSEUDO_HARMFUL  # noqa: F401
 
-PSEUDO_HARMFUL, HARMFUL_CONTRAST, BENIGN_CONTROL = "pseudo_harmful", "harmful_contrast", "benign_control"
+from .judges import EMPTY, ERROR, JUDGED_LABELS, PARTIAL_REFUSAL, REFUSAL_LABELS
+from .judge_runs import find_runs, judgements_file, load_generations
+from .records import Judgement
+from .record_files import RecordCache
+
 N_BOOT = 2000
 ALL = "all"
 
@@ -92,7 +93,7 @@ def load_results(runs: str | Path | Sequence[str | Path], judge: str = "rules") 
 def replicate_group(run_dir: Path) -> str:
     """Runs whose configurations differ only in the sampling seed are replicates of one
     another: they share this id (never pooled, reported with their spread)."""
-    from aorgen.cache import content_key
+    from aorgen.render.cache import content_key
 
     from .run import read_run_file
 

@@ -1,7 +1,7 @@
 """Data-parallel evaluation: ``aorgen eval --workers N [--executor ray]``.
 
 The samples are split as ``--shard i/N`` splits them; each worker (a local process or a Ray
-task, through :func:`aorgen.executors.run_tasks`, the executor the build uses) loads its own
+task, through :func:`aorgen.dataset.executors.run_tasks`, the executor the build uses) loads its own
 copy of the model and evaluates one shard into ``<run>/shards/i-of-N/``; the shards are then
 joined into the run folder by :func:`aorgen.evaluate.run.merge_shards`. Under Ray each worker
 gets a GPU of its own where the cluster has GPUs. Greedy generations are the same as one
@@ -47,7 +47,7 @@ def run_eval_parallel(dataset: str | Path, model: str, *, workers: int, executor
                           field="--shard")
     if kwargs.get("model_adapter") is not None:
         raise AorgenError("a loaded model cannot be shipped to workers: pass the model id", field="model_adapter")
-    from aorgen.executors import run_tasks
+    from aorgen.dataset.executors import run_tasks
 
     tasks = [{**kwargs, "dataset": str(dataset), "model": model, "shard": (i, workers), "progress": False}
              for i in range(workers)]

@@ -16,12 +16,11 @@ import pandas as pd
 
 from aorgen.errors import AorgenError, require
 
+from aorgen.common.taxonomy import CATEGORIES
+
 from . import metrics
 from .context_sensitivity import context_sensitivity
 
-CATEGORIES = (
-    "media_fiction", "games_sports", "work_trades", "performance_arts", "home_everyday", "learning_events",
-)
 
 
 # row order of the markdown tables (anything else sorts after, alphabetically)
@@ -160,7 +159,7 @@ def _agreement_section(runs: list[Path], judge: str) -> list[str]:
     """The rules-vs-LLM agreement an ensemble judge wrote beside its verdicts, if any."""
     import json
 
-    from .judging import agreement_file
+    from .judge_runs import agreement_file
 
     rows = []
     for run in runs:

@@ -24,12 +24,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from aorgen.cache import atomic_write_bytes, content_key
+from aorgen.render.cache import atomic_write_bytes, content_key
 from aorgen.errors import AorgenError
 
-from .cache import RecordCache
+from .record_files import RecordCache
 from .conditions import Condition, get_condition
-from .dataset import EvalDataset, load_eval_dataset
+from .samples import EvalDataset, load_eval_dataset
 from .fingerprint import resolve_revision, versions
 from .models import ModelAdapter, ModelRequest, get_adapter, resolve_adapter
 from .records import Generation, GenerationOptions, SampleMeta

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from aorgen.common.registry import unknown
 from aorgen.errors import AorgenError
 from aorgen.importers import esc50, folder, fsd50k, fsd50k_map, urbansound8k
 from aorgen.importers.base import Role, SourceClip, SourceSet
 from aorgen.importers.remote import fetch_hub, fetch_soundata
 from aorgen.importers.tags import load_tags_map, tags_for
 from aorgen.importers.writer import Selected, check_out, clip_id, write_bank
-from aorgen.soundbank import SPDX_TERMS
+from aorgen.content.soundbank import SPDX_TERMS
 
 READERS: dict[str, Callable[[Path], SourceSet]] = {
     "folder": folder.read,
@@ -68,7 +69,9 @@ class ImportSummary:
 def resolve_source(source: str) -> tuple[str, Path]:
     """(layout, local folder) for ``KIND:PATH``; downloads first for soundata: and hf:."""
     kind, sep, rest = source.partition(":")
-    if not sep or not rest or kind not in SOURCE_KINDS:
+    if sep and rest and kind not in SOURCE_KINDS:
+        raise unknown("importer", kind, SOURCE_KINDS, field="SOURCE")
+    if not sep or not rest:
         raise AorgenError(f"expected KIND:PATH with KIND one of {', '.join(SOURCE_KINDS)}, got '{source}'",
                           field="SOURCE")
     if kind in FETCHERS:
@@ -113,7 +116,7 @@ def select(source: SourceSet, tags_map: dict[str, tuple[str, ...]], allowed: set
 @lru_cache(maxsize=1)
 def _builtin_tags() -> frozenset[str]:
     """The scene tags the built-in banks use (empty if they cannot be read)."""
-    from aorgen.soundbank import builtin_bank_paths, load_bank
+    from aorgen.content.soundbank import builtin_bank_paths, load_bank
 
     try:
         return frozenset(t for p in builtin_bank_paths() for t in load_bank(p).scene_tags)

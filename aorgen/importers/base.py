@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from aorgen.errors import AorgenError
-from aorgen.soundbank import SPDX_TERMS
+from aorgen.content.soundbank import SPDX_TERMS
 
 Role = Literal["background", "event"]
 

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from aorgen.errors import AorgenError
-from aorgen.yamlio import read_yaml
+from aorgen.common.yamlio import read_yaml
 
 _KITCHEN = ("home_cooking", "restaurant_kitchen")
 _PESTS = ("pest_at_home", "pest_control")

@@ -19,8 +19,8 @@ import yaml
 
 from aorgen.errors import AorgenError
 from aorgen.importers.base import Role, SourceClip, SourceSet
-from aorgen.loudness import SILENCE_LUFS, integrated_loudness
-from aorgen.soundbank import SPDX_TERMS, Clip, load_bank
+from aorgen.render.loudness import SILENCE_LUFS, integrated_loudness
+from aorgen.content.soundbank import SPDX_TERMS, Clip, load_bank
 
 EVENT_MAX_S = 5.0  # clips shorter than this are events unless a role is given
 
@@ -123,7 +123,7 @@ def write_bank(out: Path, bank: str, source: SourceSet, selected: list[Selected]
                sample_rate: int | None, role: Role | None, overwrite: bool,
                progress: Callable[[int, int], None] | None = None) -> tuple[list[dict], int]:
     """Convert ``selected`` into the bank folder ``out``; returns (entries, silent clips skipped)."""
-    from aorgen.build import finalise_folder
+    from aorgen.dataset.folder import finalise_folder
 
     check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 before/after comparison. Modules (torch is imported only by the ones that need it):
 
 - ``targets``  — SFT target responses and refusal-opening words (no torch);
-- ``training`` — dataset rows → label-masked chat batches (also ``aorgen.training``);
+- ``training`` — dataset rows → label-masked chat batches;
 - ``model``    — loading, and the language model's decoder layers / LM head;
 - ``steering`` — difference-of-means vectors, layer selection, inference hooks;
 - ``refusal``  — the refusal score (log-odds of refusal tokens at the first position);

@@ -22,7 +22,6 @@ def run_mitigated_eval(dataset: str | Path, model: str, *, steer: str | Path | N
     from aorgen.evaluate.fingerprint import lora_info, steering_info
     from aorgen.evaluate.models import get_adapter
     from aorgen.evaluate.run import run_eval, run_name
-    from aorgen.mitigate.finetune import load_lora
     from aorgen.mitigate.steering import SteeringVector, apply_steering
 
     loaded = get_adapter(adapter, model, revision=revision, dtype=dtype, device_map=device_map,
@@ -30,6 +29,8 @@ def run_mitigated_eval(dataset: str | Path, model: str, *, steer: str | Path | N
     tags = [run_name(model)]
     mitigation: dict[str, Any] = {}
     if lora is not None:
+        from aorgen.mitigate.finetune import load_lora  # needs peft (the train extra); --steer alone does not
+
         mitigation["lora"] = lora_info(lora)
         loaded.model = load_lora(loaded.model, lora, merge=True)
         tags.append(f"lora-{Path(lora).resolve().parent.name}-{Path(lora).name}")

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from aorgen.common.taxonomy import LABELS
 from aorgen.errors import AorgenError
 
-LABELS = ("pseudo_harmful", "harmful_contrast", "benign_control")
 N_BOOT = 2000
 
 
@@ -187,6 +187,6 @@ def compare_runs(before: str | Path, after: str | Path, *, judge: str = "rules",
 
 
 def write_json(result: Comparison, path: Path) -> None:
-    from aorgen.cache import atomic_write_bytes
+    from aorgen.render.cache import atomic_write_bytes
 
     atomic_write_bytes(Path(path), (json.dumps(result.to_dict(), indent=2) + "\n").encode())

@@ -36,14 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from aorgen.cache import atomic_write_bytes
+from aorgen.render.cache import atomic_write_bytes
 from aorgen.errors import AorgenError, require
 from aorgen.mitigate.model import load_model_and_processor
 from aorgen.mitigate.rrs import HARMFUL, RRSAnchors, RRSConfig, compute_anchors, rrs_loss
 from aorgen.mitigate.training import DEFAULT_INSTRUCTION, ChatCollator, TrainExample, load_examples, move_batch
 
-torch = require("torch", extra="train")
-require("peft", extra="train")
+torch = require("torch", extra="train")  # peft: required where LoRA is made or loaded
 
 METHODS = ("rrs", "sft")
 #: LoRA targets: the language model's decoder projections (peft full-match regex).
@@ -145,6 +144,7 @@ def total_steps(n: int, batch_size: int, grad_accum: int, steps: int | None, epo
 
 def add_lora(model, *, r: int, alpha: int, dropout: float, seed: int):
     """Wrap ``model`` with a fresh LoRA adapter on ``LORA_TARGETS`` (seeded init)."""
+    require("peft", extra="train")
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(seed)
@@ -158,6 +158,7 @@ def load_lora(model, adapter_dir: str | Path, *, merge: bool = False):
     """Apply a saved LoRA adapter (``<out_dir>/adapter``) to the base model, e.g. an
     evaluation model adapter's ``.model``, for ``aorgen eval`` of a fine-tuned model.
     ``merge=True`` folds it into the weights (faster generation)."""
+    require("peft", extra="train")
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
@@ -375,6 +376,7 @@ def _restore(checkpoint: Path, model, optimizer, scheduler) -> tuple[int, list[d
     """Load adapter weights, optimizer, scheduler and RNG state; returns (step, history)."""
     import pickle
 
+    require("peft", extra="train")
     from peft import set_peft_model_state_dict
     from safetensors import SafetensorError
     from safetensors.torch import load_file

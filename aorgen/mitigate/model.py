@@ -20,14 +20,14 @@ torch = require("torch", extra="train")
 def load_model_and_processor(model_path: str | Path, *, dtype: str = "auto"):
     """(model in eval mode on the GPU if there is one, processor). ``dtype="auto"`` is
     bf16 on a GPU and fp32 on the CPU."""
-    from aorgen.evaluate.models import get_adapter
+    from aorgen.evaluate.models import HasWeights, get_adapter
 
     try:
         loaded = get_adapter(None, str(model_path), dtype=dtype)
     except (OSError, ValueError) as exc:  # a path or Hub id transformers cannot load
         raise AorgenError(f"cannot load the model: {' '.join(str(exc).split())[:300]}", file=str(model_path),
                           field="--model") from None
-    model = getattr(loaded, "model", None)
+    model = loaded.model if isinstance(loaded, HasWeights) else None
     if model is None or not hasattr(model, "get_decoder"):
         raise AorgenError("mitigation needs a local transformers model", item=str(model_path), field="model")
     decoder_layers(model)  # fail early on models whose layers we cannot find

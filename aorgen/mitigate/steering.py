@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aorgen.cache import atomic_write_bytes
+from aorgen.render.cache import atomic_write_bytes
 from aorgen.errors import AorgenError, require
 from aorgen.mitigate.model import (
     backbone,

@@ -1,7 +1,7 @@
 """Training input: dataset rows → chat-formatted, label-masked batches for Qwen audio LMs.
 
 ``load_examples`` reads a split of a generated dataset folder through the evaluation
-stage's reader (``aorgen.evaluate.dataset``: the ``audio`` column read with
+stage's reader (``aorgen.evaluate.samples``: the ``audio`` column read with
 ``datasets.Audio(decode=False)`` + soundfile, resampled with soxr to the processor's
 rate). ``ChatCollator`` turns examples into the tensors ``model(**batch)`` takes, for
 Qwen2-Audio and Qwen2.5-Omni alike (the processor's own chat template does the
@@ -61,7 +61,7 @@ def load_examples(
     Used by ``aorgen finetune`` and ``aorgen steer fit`` (``train`` split); ``labels``
     restricts to some labels.
     """
-    from aorgen.evaluate.dataset import load_eval_dataset
+    from aorgen.evaluate.samples import load_eval_dataset
 
     ds = load_eval_dataset(dataset_dir, split=split, labels=labels)
     ids = [s.id for s in ds.samples]

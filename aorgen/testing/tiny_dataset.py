@@ -1,4 +1,5 @@
-"""A tiny dataset folder in the published schema, for tests (no TTS, no sound bank).
+"""A tiny dataset folder in the published schema, for tests (no TTS, no sound bank): its rows
+are made by the build's own ``to_row`` and written with its ``features`` and shard writer.
 
 Each row's audio is a short seeded tone-plus-noise clip stored as WAV bytes; the tone's
 pitch depends on the label, so the three labels are acoustically distinguishable.
@@ -7,12 +8,17 @@ pitch depends on the label, so the three labels are acoustically distinguishable
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 
-LABELS = ("pseudo_harmful", "harmful_contrast", "benign_control")
+from aorgen.common.taxonomy import BENIGN_CONTROL, HARMFUL_CONTRAST, LABELS, PSEUDO_HARMFUL
+from aorgen.dataset.schema import rows_table, to_row, write_shard
+from aorgen.plan.spec import BackgroundSpec, MixSpec, SampleSpec, SourceRef, SpeechSpec
+from aorgen.render.mix import QC, Rendered
+from aorgen.tts.base import Prosody
+
+__all__ = ["LABELS", "build_tiny_dataset"]
 
 _TRANSCRIPTS = {
     "pseudo_harmful": [
@@ -36,6 +42,7 @@ _TRANSCRIPTS = {
 }
 _TONE_HZ = {"pseudo_harmful": 220.0, "harmful_contrast": 440.0, "benign_control": 880.0}
 _SCENE = {"pseudo_harmful": "basketball_game", "harmful_contrast": "garden", "benign_control": "classroom"}
+_HARM_TYPE = {PSEUDO_HARMFUL: "violence", HARMFUL_CONTRAST: "violence", BENIGN_CONTROL: "none"}
 
 
 def _wav_bytes(label: str, index: int, sampling_rate: int, duration_s: float, seed: int) -> bytes:
@@ -50,56 +57,32 @@ def _wav_bytes(label: str, index: int, sampling_rate: int, duration_s: float, se
     return buf.getvalue()
 
 
-def _row(label: str, index: int, split: str, sampling_rate: int, duration_s: float, seed: int) -> dict:
+def _spec(label: str, index: int, split: str, sampling_rate: int, seed: int) -> SampleSpec:
+    """A valid SampleSpec for a tiny row (engine ``tone``, a fixture bed, no room)."""
     rid = f"{label[:2]}-{split}-{index:03d}"
     transcript = _TRANSCRIPTS[label][index % len(_TRANSCRIPTS[label])]
-    return {
-        "id": rid,
-        "audio": {"bytes": _wav_bytes(label, index, sampling_rate, duration_s, seed), "path": f"{rid}.wav"},
-        "category": "games_sports",
-        "label": label,
-        "script_id": f"tiny-{label[:2]}-{index % len(_TRANSCRIPTS[label]):03d}",
-        "transcript": transcript,
-        "scene_tags": [_SCENE[label]],
-        "context": "A tiny synthetic test clip.",
-        "rationale": "test fixture",
-        "style": "neutral",
-        "voice_engine": "tone",
-        "voice_id": "tone-0",
-        "voice_gender": "unknown",
-        "voice_accent": "none",
-        "speech_rate": 1.0,
-        "snr_db": 20.0,
-        "rt60_s": 0.0,
-        "background_ids": [],
-        "licenses": ["CC0-1.0"],
-        "duration_s": float(duration_s),
-        "achieved_snr_db": 20.0,
-        "peak_dbfs": -10.0,
-        "loudness_lufs": -23.0,
-        "qc_passed": True,
-        "spec": json.dumps({"id": rid, "label": label}),
-    }
-
-
-def _features():
-    from datasets import Features, List, Value
-
-    string, floating = Value("string"), Value("float64")
-    return Features(
-        {
-            "id": string,
-            "audio": {"bytes": Value("binary"), "path": string},
-            "category": string, "label": string,
-            "script_id": string, "transcript": string, "scene_tags": List(string),
-            "context": string, "rationale": string, "style": string,
-            "voice_engine": string, "voice_id": string, "voice_gender": string,
-            "voice_accent": string, "speech_rate": floating, "snr_db": floating,
-            "rt60_s": floating, "background_ids": List(string), "licenses": List(string),
-            "duration_s": floating, "achieved_snr_db": floating, "peak_dbfs": floating,
-            "loudness_lufs": floating, "qc_passed": Value("bool"), "spec": string,
-        }
+    source = SourceRef(bank="tiny", clip_id=f"tone-{seed}", license="CC0-1.0", attribution="aorgen test fixture")
+    return SampleSpec(
+        id=rid, category="games_sports", label=label, split=split,
+        script_id=f"tiny-{label[:2]}-{index % len(_TRANSCRIPTS[label]):03d}", transcript=transcript,
+        scene_tags=(_SCENE[label],), context="A tiny synthetic test clip.", rationale="test fixture",
+        style="neutral", harm_type=_HARM_TYPE[label], intended_context="A tiny synthetic test clip.",
+        speech=SpeechSpec(engine="tone", voice_id="tone-0", gender="unknown", accent="none", text=transcript,
+                          prosody=Prosody()),
+        background=BackgroundSpec(source=source, offset_s=0.0), events=(), room=None,
+        mix=MixSpec(snr_db=20.0, lead_in_s=0.0, tail_s=0.0, target_lufs=-23.0, max_peak_dbfs=-1.0),
+        augment=(), sample_rate=sampling_rate, audio_format="wav", stems=False,
     )
+
+
+def _row(label: str, index: int, split: str, sampling_rate: int, duration_s: float, seed: int) -> dict:
+    """The row, made the way the build makes it (:func:`aorgen.dataset.schema.to_row`)."""
+    spec = _spec(label, index, split, sampling_rate, seed)
+    qc = QC(achieved_snr_db=20.0, peak_dbfs=-10.0, loudness_lufs=-23.0, rt60_measured_s=None,
+            limiter_gain_db=0.0, passed=True)
+    rendered = Rendered(spec=spec, audio=_wav_bytes(label, index, sampling_rate, duration_s, seed), speech=None,
+                        background=None, duration_s=float(duration_s), qc=qc)
+    return to_row(rendered)
 
 
 def _card(splits: tuple[str, ...]) -> str:
@@ -132,16 +115,13 @@ def build_tiny_dataset(
     WAV bytes at ``sampling_rate`` (pick something other than 16 kHz to exercise
     resampling). Deterministic for a given ``seed``.
     """
-    from datasets import Audio, Dataset
-
     out_dir = Path(out_dir)
     for label in LABELS:
         for split in splits:
             rows = [_row(label, i, split, sampling_rate, duration_s, seed) for i in range(rows_per_label)]
             path = out_dir / "data" / label / f"{split}-00000-of-00001.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            # cast (not encode) to Audio: encoding would need torchcodec
-            ds = Dataset.from_list(rows, features=_features()).cast_column("audio", Audio())
-            ds.to_parquet(str(path))
+            spec = _spec(label, 0, split, sampling_rate, seed)
+            write_shard(rows_table(rows, spec), path, spec)  # the build's schema and shard writer
     (out_dir / "README.md").write_text(_card(tuple(splits)))
     return out_dir

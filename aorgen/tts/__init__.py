@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
-from aorgen.errors import AorgenError
+from aorgen.common.registry import Registry
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
 
 # name -> "module:Class"; a new engine is one file plus one line here.
-ENGINES: dict[str, str] = {
+ENGINES = Registry("speech engine", {
     "espeak": "aorgen.tts.espeak:EspeakEngine",
     "piper": "aorgen.tts.piper:PiperEngine",
     "coqui": "aorgen.tts.coqui:CoquiEngine",
@@ -16,20 +14,17 @@ ENGINES: dict[str, str] = {
     "festival": "aorgen.tts.festival:FestivalEngine",
     "rhvoice": "aorgen.tts.rhvoice:RHVoiceEngine",
     "kokoro": "aorgen.tts.kokoro:KokoroEngine",
-}
+})
 
 _instances: dict[tuple[str, tuple], SpeechEngine] = {}
 
 
 def get_engine(name: str, **options) -> SpeechEngine:
     """The engine registered as ``name`` (one instance per process and options)."""
-    if name not in ENGINES:
-        raise AorgenError(f"unknown speech engine '{name}' (known: {', '.join(sorted(ENGINES))})")
+    ENGINES.check(name)
     key = (name, tuple(sorted(options.items())))
     if key not in _instances:
-        module_name, cls_name = ENGINES[name].split(":")
-        cls = getattr(importlib.import_module(module_name), cls_name)
-        _instances[key] = cls(**options)
+        _instances[key] = ENGINES.load(name)(**options)
     return _instances[key]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 
 class Prosody(BaseModel):

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aorgen.cache import content_key
+from aorgen.render.cache import content_key
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 MODELS_ENV = "AORGEN_COQUI_MODELS"
 REFERENCES_ENV = "AORGEN_COQUI_REFERENCES"

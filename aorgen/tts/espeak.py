@@ -15,7 +15,7 @@ import numpy as np
 
 from aorgen.errors import AorgenError, require
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 # espeak-ng language id -> accent label recorded on every row.
 ACCENTS = {

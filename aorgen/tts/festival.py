@@ -16,7 +16,7 @@ from pathlib import Path
 from aorgen.errors import AorgenError
 from aorgen.tts._system import find_program, run_to_wav, versions
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 VOICE_ROOT = Path("/usr/share/festival/voices")
 _EDINBURGH = ("Festival diphone voice (Alan W Black, Kevin Lenzo, CMU/Edinburgh): permissive, "

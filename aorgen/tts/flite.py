@@ -14,7 +14,7 @@ from functools import cached_property
 from aorgen.errors import AorgenError
 from aorgen.tts._system import find_program, run_to_wav, versions
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 PACKAGE = "flite"
 LICENSE = "LicenseRef-CMU-Flite"

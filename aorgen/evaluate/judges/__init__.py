@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from aorgen.common.registry import Registry
 
 from .base import (
     EMPTY,
@@ -20,22 +21,17 @@ from .base import (
 )
 
 #: judge name -> "module:Class" (imported on demand so heavy deps load only when used)
-JUDGES: dict[str, str] = {
+JUDGES = Registry("judge", {
     "rules": "aorgen.evaluate.judges.rules:RulesJudge",
     "llm": "aorgen.evaluate.judges.llm:LLMJudge",
     "wildguard": "aorgen.evaluate.judges.wildguard:WildGuardJudge",
     "ensemble": "aorgen.evaluate.judges.ensemble:EnsembleJudge",
-}
+}, field="judge")
 
 
 def get_judge(name: str, **options: Any) -> Judge:
     """Instantiate a registered judge by name with its options."""
-    from aorgen.errors import AorgenError
-
-    if name not in JUDGES:
-        raise AorgenError(f"unknown judge (choose from {', '.join(sorted(JUDGES))})", item=name, field="judge")
-    module, cls = JUDGES[name].split(":")
-    return getattr(importlib.import_module(module), cls)(**options)
+    return JUDGES.load(name)(**options)
 
 
 __all__ = [

@@ -43,7 +43,7 @@ class TextGenerator:
             return
         require("torch", extra="eval")
         transformers = require("transformers", extra="eval")
-        from aorgen.evaluate.models._hf import torch_dtype
+        from aorgen.evaluate.models.dtype import torch_dtype
 
         hub: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(self.model_id, **hub)

@@ -4,7 +4,7 @@ two disagree on refusal vs compliance (``decide="disagree"``), or is asked only 
 rules' score lies within ``margin`` of their threshold (``decide="uncertain"``, cheaper).
 An LLM answer naming no class leaves the rules' verdict. Both labels are kept in each
 verdict's ``detail`` so that their agreement can be measured
-(:func:`aorgen.evaluate.judging.rules_llm_agreement`)."""
+(:func:`aorgen.evaluate.judge_runs.rules_llm_agreement`)."""
 
 from __future__ import annotations
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+from aorgen.common.registry import Registry
 from aorgen.errors import AorgenError
 
-from .base import ModelAdapter, ModelOutput, ModelRequest
+from .base import HasWeights, ModelAdapter, ModelOutput, ModelRequest
 
 #: adapter name -> "module:Class" (imported on demand: torch loads only when needed)
-ADAPTERS: dict[str, str] = {
+ADAPTERS = Registry("adapter", {
     "qwen2_audio": "aorgen.evaluate.models.qwen2_audio:Qwen2AudioAdapter",
     "qwen2_5_omni": "aorgen.evaluate.models.qwen2_5_omni:Qwen25OmniAdapter",
     "hf": "aorgen.evaluate.models.hf:HFAudioTextAdapter",
     "openai": "aorgen.evaluate.models.openai_compat:OpenAIChatAdapter",
-}
+}, field="adapter")
 
 _BY_MODEL_TYPE = {
     "qwen2_audio": "qwen2_audio",
@@ -30,9 +30,7 @@ def resolve_adapter(model: str, adapter: str | None = None, *, revision: str | N
     """The adapter name for ``model``: ``adapter`` if given, else from the checkpoint's
     ``config.json`` model type (Qwen2-Audio, Qwen2.5-Omni, or the generic ``hf``)."""
     if adapter is not None:
-        if adapter not in ADAPTERS:
-            raise AorgenError(f"unknown adapter (choose from {', '.join(ADAPTERS)})", item=adapter, field="adapter")
-        return adapter
+        return ADAPTERS.check(adapter)
     config_file = Path(model) / "config.json"
     try:
         if not config_file.is_file():
@@ -54,8 +52,7 @@ def get_adapter(name: str | None, model: str, **options: Any) -> ModelAdapter:
     """Instantiate (and so load) the adapter ``name`` for ``model`` (``None``: resolved
     from the checkpoint, see :func:`resolve_adapter`). Transformers adapters expose
     ``.model`` and ``.processor``."""
-    module, cls = ADAPTERS[resolve_adapter(model, name)].split(":")
-    return getattr(importlib.import_module(module), cls)(model, **options)
+    return ADAPTERS.load(resolve_adapter(model, name))(model, **options)
 
 
-__all__ = ["ADAPTERS", "ModelAdapter", "ModelOutput", "ModelRequest", "get_adapter", "resolve_adapter"]
+__all__ = ["ADAPTERS", "HasWeights", "ModelAdapter", "ModelOutput", "ModelRequest", "get_adapter", "resolve_adapter"]

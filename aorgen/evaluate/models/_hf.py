@@ -9,25 +9,20 @@ from aorgen.errors import AorgenError, require
 from aorgen.evaluate.records import GenerationOptions
 
 from .base import ModelAdapter, ModelOutput, ModelRequest, chat_messages
+from .dtype import torch_dtype  # noqa: F401  (also imported from here)
 
-_DTYPES = ("auto", "bf16", "fp16", "fp32")
-
-
-def torch_dtype(dtype: str):
-    """``auto`` → bf16 on a GPU, fp32 on the CPU."""
-    torch = require("torch", extra="eval")
-    if dtype not in _DTYPES:
-        raise AorgenError(f"unknown dtype; use one of {', '.join(_DTYPES)}", item=dtype, field="dtype")
-    if dtype == "auto":
-        return torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[dtype]
 
 
 class TransformersAdapter(ModelAdapter):
     """An audio-text-to-text model driven through its processor's chat template.
 
     Subclasses say how to load the model (:meth:`load_model`); everything else is shared.
+    Implements :class:`~aorgen.evaluate.models.base.HasWeights` (what mitigation needs).
     """
+
+    model: Any  # the loaded transformers model (eval mode)
+    processor: Any  # its processor (chat template, feature extractor)
+    tokenizer: Any  # the processor's tokenizer (left padding)
 
     def __init__(self, model: str, **kwargs: Any) -> None:
         super().__init__(model, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -68,3 +68,14 @@ def chat_messages(request: ModelRequest) -> list[dict[str, Any]]:
         messages.append({"role": "system", "content": [{"type": "text", "text": request.system}]})
     messages.append({"role": "user", "content": content})
     return messages
+
+
+@runtime_checkable
+class HasWeights(Protocol):
+    """The contract of a transformers-backed adapter (``TransformersAdapter`` and its
+    subclasses): the loaded model and its processor, which mitigation (steering, LoRA,
+    fine-tuning) works on directly. API adapters (``openai``) do not have it."""
+
+    model: Any
+    processor: Any
+    tokenizer: Any

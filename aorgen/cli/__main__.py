@@ -1,0 +1,5 @@
+"""``python -m aorgen.cli``."""
+
+from aorgen.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""Options and helpers shared by the stage command modules: each shared option means one
+thing in every command that has it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from aorgen.errors import AorgenError
+
+class Finite(click.ParamType):
+    """A finite float (no NaN or inf) within optional bounds (``low`` exclusive when ``open``)."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, *, open: bool = False) -> None:
+        self.low, self.open = low, open
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.low is not None and (number <= self.low if self.open else number < self.low):
+            self.fail(f"{value!r} must be {'>' if self.open else '>='} {self.low}", param, ctx)
+        return number
+
+
+POSITIVE = click.IntRange(min=1)
+
+
+def _progress_bar(label: str):
+    from tqdm import tqdm
+
+    bar = {"tqdm": None}
+
+    def update(done: int, total: int) -> None:
+        if bar["tqdm"] is None:
+            bar["tqdm"] = tqdm(total=total, desc=label, unit="clip", dynamic_ncols=True, file=sys.stderr,
+                              disable=None)  # None: no bar when stderr is not a terminal
+        bar["tqdm"].n = done
+        bar["tqdm"].refresh()
+        if done >= total:
+            bar["tqdm"].close()
+
+    return update
+
+
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    i, sep, n = value.partition("/")
+    if not (sep and i.isdigit() and n.isdigit() and 0 <= int(i) < int(n)):
+        raise AorgenError(f"expected i/N with 0 <= i < N, got '{value}'", field="--shard")
+    return int(i), int(n)
+
+
+def _report_problems(problems: list[str]) -> None:
+    """Each problem on its own line on stderr (then their count, if several) and exit 2, or 'ok'."""
+    for problem in problems:
+        click.echo(problem, err=True)
+    if len(problems) > 1:
+        click.echo(f"{len(problems)} problems", err=True)
+    if problems:
+        sys.exit(2)
+    click.echo("ok")
+
+
+def _print_counters(counters: dict) -> None:
+    for name, counter in counters.items():
+        click.echo(f"{name}:")
+        for key, count in sorted(counter.items()):
+            click.echo(f"  {key:40s} {count}")
+
+
+def _options(pairs: tuple[str, ...], field: str) -> dict:
+    """KEY=VALUE pairs (values parsed as YAML scalars) into a dict."""
+    import yaml
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise AorgenError(f"expected KEY=VALUE, got '{pair}'", field=field)
+        try:
+            options[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise AorgenError(f"cannot parse the value of '{key}' (a YAML scalar, list or mapping)",
+                              field=field) from None
+    return options
+
+
+# --- options shared by several commands (one meaning each) ------------------------------
+
+CACHE_DIR = click.option("--cache-dir", type=click.Path(path_type=Path),
+                         help="Speech / room-impulse-response cache (default: $AORGEN_CACHE, else ~/.cache/aorgen).")
+JUDGE = click.option("--judge", default="rules", show_default=True,
+                     help="Judge, by name: rules | llm | wildguard | ensemble (its verdicts are kept per run).")
+SEED = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                    help="Seed of every random draw the command makes (same seed, same output).")

@@ -1,0 +1,1 @@
+"""Pieces every stage uses: YAML loading with one-line errors, the taxonomy, the registry."""

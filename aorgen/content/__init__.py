@@ -1,0 +1,2 @@
+"""Content: what the benchmark says and with what (templates, recipes, voices, sound banks,
+licences, text normalisation, content statistics)."""
