@@ -23,6 +23,7 @@ class Voice(BaseModel):
     gender: str = "unknown"  # female | male | unknown
     age_group: str = "adult"
     styles: tuple[str, ...] = ()  # styles the engine really renders (others are planned "neutral")
+    pitch: bool = True  # the engine applies Prosody.pitch to this voice (if not, clips are planned at 1.0)
     license: str = ""  # SPDX id (or LicenseRef-...) of the voice's model/data
     license_note: str = ""
 
