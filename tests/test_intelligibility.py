@@ -286,7 +286,8 @@ def test_tiny_en_hears_the_same_in_a_clip_sized_window_as_in_30_s(tiny_en):
     full = FasterWhisperTranscriber(cpu_threads=2, full_window=True)
     assert [words(t) for t in tiny_en.transcribe(clips, batch_size=4)] == \
         [words(t) for t in full.transcribe(clips, batch_size=1)]
-    assert [words(t) for t in tiny_en.transcribe(clips[:3], batch_size=1)] == [words(t) for t in lines]
+    heard = tiny_en.transcribe(clips[:3], batch_size=1)
+    assert all(word_error_rate(line, text) <= 0.1 for line, text in zip(lines, heard)), heard
 
 
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
