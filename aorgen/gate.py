@@ -7,7 +7,7 @@ rate, so the balance holds) and dropped, with its reason, after the recipe's ``a
 
 Cheap without being weakened: each clip is heard once, its transcripts cached by the
 transcriber and its spec (the render is a function of the spec, so a rebuild neither renders
-nor hears again), the encoder window fits the clip (``intelligibility.window_frames``), the
+nor hears again), optionally the encoder window fits the clip (``full_window: false``), the
 renders the gate makes fill the premix cache the build then uses, and checks run on the
 build's workers."""
 
@@ -82,7 +82,7 @@ class _Lazy:
 
 def transcriber_for(config: IntelligibilityConfig):
     """One transcriber per process and configuration."""
-    key = (config.backend, config.model, config.cpu_threads) + ((True,) if config.full_window else ())
+    key = (config.backend, config.model, config.cpu_threads) + (() if config.full_window else ("clip window",))
     if key not in _TRANSCRIBERS:
         _TRANSCRIBERS[key] = _Lazy(config)
     return _TRANSCRIBERS[key]

@@ -116,7 +116,7 @@ class IntelligibilityConfig(_Strict):
     cpu_threads: int = Field(0, ge=0)  # 0: the backend's default
     redraw_on_mixture: bool = False  # a mixture over mixture_threshold is re-drawn too (not only QC-failed)
     scoring: Literal["whisper", "strict"] = "whisper"  # strict: also WER on plain words (intelligibility.SCORERS)
-    full_window: bool = False  # faster-whisper: a 30 s encoder window per clip instead of the clip's length
+    full_window: bool = True  # faster-whisper: Whisper's 30 s window; false: the clip's length (faster, riskier)
 
 
 class SplitConfig(_Strict):
