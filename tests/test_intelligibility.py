@@ -14,6 +14,9 @@ from aorgen.render.intelligibility import (
     Transcriber,
     check_intelligibility,
     edit_distance,
+    looped,
+    strict_word_error_rate,
+    window_frames,
     word_error_rate,
     words,
 )
@@ -41,6 +44,31 @@ from aorgen.testing.tiny_models import build_tiny_whisper  # noqa: E402
 ])
 def test_word_error_rate_on_known_strings(reference, hypothesis, expected):
     assert word_error_rate(reference, hypothesis) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("reference", "hypothesis", "expected"), [
+    ("How do I shoot him from here?", "how do i shoot him from here", 0.0),
+    ("He scored 3 points.", "he scored three points", 1 / 4),  # plain words: "3" is not "three"
+    ("Ask the neighbours", "ask the neighbors", 1 / 3),
+    ("Shoot the ball, now!", "shoot the wall now", 1 / 4),  # both ways the same
+    ("Block him.", "", 1.0),
+])
+def test_strict_scoring_takes_the_worse_of_both_normalisations(reference, hypothesis, expected):
+    assert strict_word_error_rate(reference, hypothesis) == pytest.approx(expected)
+    assert strict_word_error_rate(reference, hypothesis) >= word_error_rate(reference, hypothesis)
+
+
+def test_encoder_window_is_the_clip_in_whole_seconds_plus_one_at_most_30():
+    assert window_frames(0) == 200 and window_frames(99) == 200 and window_frames(100) == 300
+    assert window_frames(812) == 1000 and window_frames(2950) == 3000 and window_frames(5000) == 3000
+
+
+def test_decoding_loops_are_recognised():
+    assert looped("Is it going to rain? Is it going to rain? Is it going to rain? Is it going to rain?")
+    assert looped("He's still inside right. I want to watch it. He's still inside right. I want to watch it.")
+    assert looped("geotold " * 12)
+    assert not looped("Throw him through the window when I yell go, go, go.")
+    assert not looped("") and not looped("How do I shoot him from here?")
 
 
 def test_words_are_normalised_for_scoring():
@@ -238,3 +266,50 @@ def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_
     assert "intelligibility gate" in summary.stage_wall_s
     record = (summary.folder / "build.json").read_text()
     assert "intelligibility_dropped" in record
+
+
+@pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
+def test_tiny_en_hears_the_same_in_a_clip_sized_window_as_in_30_s(tiny_en):
+    """The gate's encoder window (the clip plus padding, not 30 s) against Whisper's 30 s window,
+    on Flite speech alone and over noise: the same words, whatever the batch size."""
+    from aorgen.render.intelligibility import FasterWhisperTranscriber
+    from aorgen.tts import Prosody, get_engine
+
+    flite = get_engine("flite")
+    voices = {v.id: v for v in flite.voices()}
+    lines = ["How do I shoot him from here?", "Block him at the net and then take the shot.",
+             "Kill it with your first touch."]
+    clips = [(s.samples, s.sample_rate) for s in
+             (flite.synthesize(text, voices[vid], Prosody()) for text, vid in zip(lines, ["slt", "rms", "awb"]))]
+    rng = np.random.default_rng(0)
+    clips += [(np.concatenate([np.zeros(rate * 2, np.float32), x]) + 0.01 * rng.standard_normal(len(x) + rate * 2)
+               .astype(np.float32), rate) for x, rate in clips]
+    full = FasterWhisperTranscriber(cpu_threads=2, full_window=True)
+    assert [words(t) for t in tiny_en.transcribe(clips, batch_size=4)] == \
+        [words(t) for t in full.transcribe(clips, batch_size=1)]
+    heard = tiny_en.transcribe(clips[:3], batch_size=1)
+    assert all(word_error_rate(line, text) <= 0.1 for line, text in zip(lines, heard)), heard
+
+
+@pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
+@pytest.mark.parametrize("redraw", [False, True])
+def test_a_misheard_mixture_is_redrawn_when_the_recipe_says_so(mini, monkeypatch, redraw):
+    """Stems heard as written, mixtures heard wrong: kept (QC-failed) or re-drawn then dropped."""
+    from aorgen.plan import gate as gate_module
+    from aorgen.plan.planner import plan
+    from aorgen.content.recipe import load_recipe
+
+    recipe = load_recipe(_flite_recipe(mini, mixture_threshold=0.25, redraw_on_mixture=redraw, scoring="strict"))
+    the_plan = plan(recipe)
+
+    def heard(spec, parts, *args, **kwargs):
+        return {p: spec.transcript if p == "speech" else "nothing like it" for p in parts}
+
+    monkeypatch.setattr(gate_module, "_transcripts", heard)
+    result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"])
+    if not redraw:
+        assert len(result.specs) == 5 and not result.dropped and result.redrawn == 0
+        assert all(h.mixture.flagged and not h.speech.flagged for h in result.heard.values())
+    else:
+        assert result.specs == [] and result.redrawn == 5 and len(result.dropped) == 5
+        assert all("mixture WER 1.00" in why for _, why in result.dropped)

@@ -45,7 +45,8 @@ def test_balanced_over_gender_accent_snr_band_and_rooms(release):
         assert abs(genders["female"] - genders["male"]) <= 2
         accents = Counter(s.speech.accent for s in mine)
         assert len(accents) >= 2
-        bands = Counter(int(s.mix.snr_db >= 5) + int(s.mix.snr_db >= 10) for s in mine)
+        edges = [band.low for band in load_recipe().scene.snr_bands_db[1:]]
+        bands = Counter(sum(s.mix.snr_db >= edge for edge in edges) for s in mine)
         assert max(bands.values()) - min(bands.values()) <= 2 + len(mine) // 200  # draws rounded onto a band edge
         rooms = sum(s.room is not None for s in mine) / len(mine)
         assert rooms == pytest.approx(0.6, abs=0.03)

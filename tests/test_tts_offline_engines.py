@@ -143,3 +143,42 @@ def test_whisper_tiny_en_hears_every_voice_of_each_engine(name, tiny_en):
             heard = tiny_en.transcribe([(out.samples, out.sample_rate)])[0]
             werss.append(word_error_rate(line, heard))
     assert np.mean(werss) <= 0.15 and np.median(werss) == 0.0, werss
+
+
+def _median_f0(samples: np.ndarray, rate: int) -> float:
+    """Median autocorrelation F0 over voiced 40 ms frames."""
+    frame, hop, out = int(0.04 * rate), int(0.01 * rate), []
+    for i in range(0, len(samples) - frame, hop):
+        w = samples[i : i + frame] - samples[i : i + frame].mean()
+        if np.sqrt(np.mean(w ** 2)) < 0.02:
+            continue
+        ac = np.correlate(w, w, "full")[frame - 1 :]
+        lo, hi = rate // 400, rate // 60
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.5 * ac[0]:
+            out.append(rate / lag)
+    return float(np.median(out))
+
+
+def test_flite_pitch_moves_f0_where_the_voice_applies_it_and_the_plan_records_only_that(mini):
+    if "flite" not in ENGINES:
+        pytest.skip("flite not installed")
+    from aorgen.plan.planner import plan
+    from aorgen.content.recipe import load_recipe
+
+    flite = get_engine("flite")
+    voices = {v.id: v for v in flite.voices()}
+    slt = voices["slt"]
+    assert slt.pitch and not voices["rms"].pitch
+    plain = flite.synthesize(LINES[0], slt, Prosody())
+    low, high = (flite.synthesize(LINES[0], slt, Prosody(pitch=p)) for p in (0.9, 1.1))
+    f0 = [_median_f0(s.samples, s.sample_rate) for s in (low, plain, high)]
+    assert f0[0] < f0[1] < f0[2] and f0[2] / f0[0] == pytest.approx(1.1 / 0.9, rel=0.06)
+    assert len(high.samples) == len(plain.samples)  # pitch, not rate
+    recipe = load_recipe(mini["recipe"])
+    recipe.voices.select = [VoiceFilter(engine="flite", ids=["slt", "rms"])]
+    specs = plan(recipe).specs
+    assert {s.speech.prosody.pitch for s in specs if s.speech.voice_id == "rms"} == {1.0}
+    assert len({s.speech.prosody.pitch for s in specs if s.speech.voice_id == "slt"}) > 1
+    if "festival" in ENGINES:
+        assert not any(v.pitch for v in get_engine("festival").voices())  # Festival moves no pitch

@@ -115,6 +115,9 @@ class IntelligibilityConfig(_Strict):
     attempts: int = Field(3, ge=1)
     batch_size: int = Field(8, ge=1, le=4096)
     cpu_threads: int = Field(0, ge=0)  # 0: the backend's default
+    redraw_on_mixture: bool = False  # a mixture over mixture_threshold is re-drawn too (not only QC-failed)
+    scoring: Literal["whisper", "strict"] = "whisper"  # strict: also WER on plain words (intelligibility.SCORERS)
+    full_window: bool = True  # faster-whisper: Whisper's 30 s window; false: the clip's length (faster, riskier)
 
 
 class MinimalPairsConfig(_Strict):

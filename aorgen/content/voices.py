@@ -22,6 +22,7 @@ class Voice(BaseModel):
     accent: str = ""
     gender: str = "unknown"  # female | male | unknown
     styles: tuple[str, ...] = ()  # styles the engine really renders (others are planned "neutral")
+    pitch: bool = True  # the engine applies Prosody.pitch to this voice (if not, clips are planned at 1.0)
     license: str = ""  # SPDX id (or LicenseRef-...) of the voice's model/data
     license_note: str = ""
 

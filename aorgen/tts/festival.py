@@ -3,7 +3,9 @@
 
 Rate maps to Festival's ``Duration_Stretch`` (diphone voices) or the HTS engine's speed
 option ``-r`` (HTS voices, which ignore Duration_Stretch). Pitch and styles are not applied (Festival's
-intonation models differ per voice and have no common control), so clips are "neutral".
+intonation models differ per voice and have no common control; the HTS engine's half-tone
+option ``-fm`` left the slt voice's F0 unchanged when tried), so clips are "neutral" and
+planned at pitch 1.0 (``Voice.pitch``).
 Each call is a fresh process, so the output depends only on the request.
 """
 
@@ -50,7 +52,7 @@ class FestivalEngine(SpeechEngine):
 
     def voices(self) -> list[Voice]:
         return [Voice(engine=self.name, id=vid, model=f"festival {vid}", language="en", accent=accent,
-                      gender=gender, license=license, license_note=note)
+                      gender=gender, license=license, license_note=note, pitch=False)
                 for vid, (folder, _, gender, accent, license, note) in VOICES.items()
                 if (VOICE_ROOT / folder).is_dir()]
 
