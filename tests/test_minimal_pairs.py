@@ -198,7 +198,7 @@ def test_pairs_follow_the_rows_the_gate_kept(mini):
 def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
     """With the gate on, a shard worker hears the benchmark rows for their ASR columns but not
     the minimal pairs (their speech is their base row's, which the gate heard)."""
-    import aorgen.dataset.build as build_module
+    import aorgen.dataset.worker as build_module
     from aorgen.content.recipe import IntelligibilityConfig
 
     _with_pairs(mini)
