@@ -23,6 +23,7 @@ from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import Prosody
 from aorgen.tts.coqui import VCTK_SPEAKERS, CoquiEngine
 from aorgen.content.voices import Voice
+from engine_contract import assert_deterministic, assert_voices_differ
 
 SPEAKERS = ["p225", "p226", "p227"]
 TEXT = "How do I shoot him from here without the big guy blocking me?"
@@ -180,17 +181,12 @@ def test_output_is_non_silent_audio_at_the_model_rate(engine):
 
 @needs_coqui
 def test_same_input_gives_identical_samples_whatever_came_before(engine):
-    first = engine.synthesize(TEXT, voice("p226"), Prosody()).samples
-    engine.synthesize("Something else, to move the random state.", voice("p225"), Prosody(rate=1.2))
-    assert np.array_equal(first, engine.synthesize(TEXT, voice("p226"), Prosody()).samples)
+    assert_deterministic(engine, TEXT, voice("p226"), voice("p225"))
 
 
 @needs_coqui
 def test_speakers_give_different_audio(engine):
-    a = engine.synthesize(TEXT, voice("p225"), Prosody()).samples
-    b = engine.synthesize(TEXT, voice("p227"), Prosody()).samples
-    n = min(len(a), len(b))
-    assert len(a) != len(b) or np.mean(np.abs(a[:n] - b[:n])) > 0.01 * np.sqrt(np.mean(a**2))
+    assert_voices_differ(engine, TEXT, voice("p225"), voice("p227"))
 
 
 @needs_coqui
