@@ -232,8 +232,13 @@ def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reaso
     the_plan = plan(recipe)
     originals = {s.id: s for s in the_plan.specs}
     monkeypatch.setitem(gate_module._TRANSCRIBERS, ("faster-whisper", "", 0), Deaf())
-    result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"])
+    seen: list[tuple[int, int, int]] = []
+    result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"],
+                              progress=lambda *step: seen.append(step))
     assert result.specs == [] and result.redrawn == len(originals)
+    # progress follows each attempt's clips to its end: both attempts hear every clip
+    assert [s for s in seen if s[1] == s[2]] == [(1, len(originals), len(originals)),
+                                                  (2, len(originals), len(originals))]
     assert sorted(i for i, _ in result.dropped) == sorted(originals)
     assert all("2 attempts" in why and "speech stem WER 1.00" in why for _, why in result.dropped)
     redrawn = the_plan.redraw(the_plan.specs[0], 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from aorgen.cli.group import main
-from aorgen.cli.options import CACHE_DIR, POSITIVE, _progress_bar, _shard
+from aorgen.cli.options import CACHE_DIR, POSITIVE, _attempt_bars, _progress_bar, _shard
 
 
 @main.command()
@@ -40,7 +40,7 @@ def build(recipe, out, workers, seed, cache_dir, overwrite, no_reuse, executor, 
         loaded.samples_per_category = {k: min(v, limit) for k, v in loaded.samples_per_category.items()}
     summary = run_build(loaded, out, workers=workers, cache_dir=cache_dir, overwrite=overwrite,
                         reuse=not no_reuse, executor=executor, address=address, shard=_shard(shard),
-                        progress=_progress_bar("rendering"))
+                        progress=_progress_bar("rendering"), gate_progress=_attempt_bars("hearing (intelligibility gate)"))
     click.echo(summary.describe())
 
 

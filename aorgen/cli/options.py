@@ -52,6 +52,16 @@ def _progress_bar(label: str):
     return update
 
 
+def _attempt_bars(label: str):
+    """``update(attempt, done, total)``: one progress bar per attempt (the intelligibility gate)."""
+    bars: dict[int, object] = {}
+
+    def update(attempt: int, done: int, total: int) -> None:
+        bars.setdefault(attempt, _progress_bar(f"{label}, attempt {attempt}"))(done, total)
+
+    return update
+
+
 def _shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None

@@ -111,7 +111,8 @@ def check_sources(the_plan: Plan) -> None:
 def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None = None,
           overwrite: bool = False, executor: str = "local", address: str | None = None,
           shard: tuple[int, int] | None = None, reuse: bool = True,
-          progress: Callable[[int, int], None] | None = None) -> BuildSummary:
+          progress: Callable[[int, int], None] | None = None,
+          gate_progress: Callable[[int, int, int], None] | None = None) -> BuildSummary:
     """Build ``recipe`` into ``out/<recipe.name>`` (or, with ``shard=(i, n)``, into
     ``out/<name>.shard-i-of-n`` holding every n-th shard, for ``merge``). With ``overwrite``,
     rows of the dataset being replaced whose spec is unchanged are copied unless ``reuse`` is
@@ -139,7 +140,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         from aorgen.plan.gate import gate
 
         gated = gate(the_plan, recipe.intelligibility, cache_dir=cache_dir, workers=workers,
-                     executor=executor, address=address)
+                     executor=executor, address=address, progress=gate_progress)
         the_plan.specs = gated.specs
         stage_wall["intelligibility gate"] = gated.wall_s
     if the_plan.pairs is not None:  # from the rows the gate kept: the pairs share their speech

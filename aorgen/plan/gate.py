@@ -14,6 +14,7 @@ build's workers."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,8 +154,10 @@ def _gate_task(task: _GateTask) -> tuple[dict[str, Heard], dict[str, float]]:
 
 def gate(the_plan: Plan, config: IntelligibilityConfig, *, cache_dir: Path | None, workers: int = 1,
          executor: str = "local", address: str | None = None,
-         timings: dict[str, float] | None = None) -> GateResult:
-    """The plan's specs after the gate: failing clips re-drawn, then dropped after ``attempts``."""
+         timings: dict[str, float] | None = None,
+         progress: Callable[[int, int, int], None] | None = None) -> GateResult:
+    """The plan's specs after the gate: failing clips re-drawn, then dropped after ``attempts``;
+    ``progress(attempt, heard, total)`` follows each attempt's clips."""
     start = time.perf_counter()
     bank_paths = [str(b.file) for b in the_plan.banks]
     current = {s.id: s for s in the_plan.specs}
@@ -164,8 +167,12 @@ def gate(the_plan: Plan, config: IntelligibilityConfig, *, cache_dir: Path | Non
     for attempt in range(config.attempts):
         tasks = [_GateTask(pending[i : i + CHUNK], bank_paths, str(cache_dir) if cache_dir else None, config)
                  for i in range(0, len(pending), CHUNK)]
+        done = 0
         for found, spent in run_tasks(_gate_task, tasks, workers=workers, executor=executor, address=address):
             heard.update(found)
+            done += len(found)
+            if progress is not None:
+                progress(attempt + 1, done, len(pending))
             for stage, seconds in spent.items():
                 if timings is not None:
                     timings[stage] = timings.get(stage, 0.0) + seconds
