@@ -175,6 +175,7 @@ def test_template_lint_refuses_format_injection(mini):
     _fails(_cli("templates", "lint", mini["templates"], "--bank", mini["bank"]), str(path), "gs-ph-001", "text")
 
 
+@pytest.mark.slow
 def test_million_word_script_is_refused_before_synthesis(mini):
     path = _edit_script(mini, "pseudo_harmful", 0, text=" ".join(["word"] * 1_000_000))
     _build_fails(mini, str(path), "gs-ph-001", "text", "1000000 words")

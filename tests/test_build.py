@@ -70,6 +70,7 @@ def test_output_is_identical_for_one_and_two_workers(mini):
     assert hashes_one == hashes_two
 
 
+@pytest.mark.slow
 def test_render_gives_the_rows_bytes(mini, tmp_path):
     build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
     folder = mini["out"] / "mini"
@@ -117,6 +118,7 @@ def test_a_killed_build_resumes_to_identical_output(mini):
     assert got == ref
 
 
+@pytest.mark.slow
 def test_existing_output_is_not_overwritten_without_flag(mini):
     recipe = load_recipe(mini["recipe"])
     build(recipe, mini["out"], cache_dir=mini["cache"])

@@ -273,6 +273,7 @@ def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_
     assert "intelligibility_dropped" in record
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
 def test_tiny_en_hears_the_same_in_a_clip_sized_window_as_in_30_s(tiny_en):
     """The gate's encoder window (the clip plus padding, not 30 s) against Whisper's 30 s window,

@@ -100,6 +100,7 @@ def test_unjudged_clips_are_left_out_of_both_sides():
     assert sum(c.n for c in result.changes) == len(before) - 10
 
 
+@pytest.mark.slow
 def test_interval_is_clustered_by_script():
     rng = np.random.default_rng(0)
     scripts = np.repeat(np.arange(20), 10)  # 20 scripts, 10 identical clips each

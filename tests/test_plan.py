@@ -58,6 +58,7 @@ def test_every_clip_has_a_bed_and_tags_from_its_script(release):
         assert spec.scene_tags
 
 
+@pytest.mark.slow
 def test_planning_is_reproducible_and_seeded(release):
     recipe = load_recipe()
     assert plan_digest(plan(recipe).specs) == plan_digest(release.specs)

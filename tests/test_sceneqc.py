@@ -68,6 +68,7 @@ def test_scorer_loads_a_checkpoint_folder(tiny_clap):
     assert not np.allclose(text[0], text[1])
 
 
+@pytest.mark.slow
 def test_clips_below_the_margin_are_redrawn_and_the_best_draw_kept(mini, tiny_clap, monkeypatch):
     # a margin of 2 cannot be reached (cosine margins lie in [-2, 2)): every clip is drawn 3 times
     recipe = _recipe(mini, tiny_clap, margin=2.0, attempts=3)

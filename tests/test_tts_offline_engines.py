@@ -126,6 +126,7 @@ def tiny_en():
     return load_transcriber("faster-whisper", cpu_threads=2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ENGINES)
 def test_whisper_tiny_en_hears_every_voice_of_each_engine(name, tiny_en):
     """The real offline tiny.en on a few rendered clips per engine (the voices the release
