@@ -306,8 +306,8 @@ def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_
             for r in pq.read_table(f, columns=["id", "snr_db", "asr_transcript", "asr_wer", "asr_mixture_wer",
                                                "qc_passed", "spec"]).to_pylist()]
     assert len(rows) + len(summary.dropped) == 5
-    for row in rows:
-        assert row["asr_transcript"] and row["asr_wer"] <= 0.1
+    for row in rows:  # the stem is heard unless a mixture heard at WER <= 0.1 settled it
+        assert (row["asr_transcript"] and row["asr_wer"] <= 0.1) or row["asr_mixture_wer"] <= 0.1
         assert (row["asr_mixture_wer"] is not None) == (row["snr_db"] < 5)
         if row["asr_mixture_wer"] is not None and row["asr_mixture_wer"] > 0.25:
             assert not row["qc_passed"]

@@ -14,7 +14,7 @@ from aorgen.dataset.schema import shard_files
 
 IMAGES = "images"  # folder of the card's plots, inside the dataset folder
 COLUMNS = ("label", "category", "duration_s", "snr_db", "achieved_snr_db", "rt60_s", "voice_engine",
-           "voice_id", "voice_gender", "voice_accent", "scene_tags", "qc_passed", "asr_wer",
+           "voice_id", "voice_gender", "voice_accent", "scene_tags", "qc_passed", "asr_wer", "asr_mixture_wer",
            "harm_type", "style")
 WER_LEVELS = (0.1, 0.25)
 
@@ -89,13 +89,14 @@ def tables(stats: DatasetStats) -> dict[str, str]:
         kinds = sorted({kind for _, kind in by_label})
         out["Harm types"] = _table(("harm type", *labels),
                                    [(k, *(by_label[(lab, k)] for lab in labels)) for k in kinds])
-    wers = stats.values("asr_wer")
+    wers, mixture_wers = stats.values("asr_wer"), stats.values("asr_mixture_wer")
     passed = stats.values("qc_passed")
     lines = [f"- QC passed: {_share(sum(bool(p) for p in passed), len(passed))}"]
-    if wers:
-        lines += [f"- Speech heard by the ASR at WER ≤ {level}: {_share(sum(w <= level for w in wers), len(wers))}"
-                  for level in WER_LEVELS]
-    else:
+    for what, heard in (("Speech stems (heard where the mixture left the verdict open)", wers),
+                        ("Mixtures", mixture_wers)):
+        lines += [f"- {what} heard by the ASR at WER ≤ {level}: {_share(sum(w <= level for w in heard), len(heard))}"
+                  for level in WER_LEVELS if heard]
+    if not wers and not mixture_wers:
         lines.append("- Intelligibility: not measured in this build (no ASR stage)")
     out["Intelligibility and QC"] = "\n".join(lines)
     return out

@@ -14,6 +14,7 @@ build's workers."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,6 +227,8 @@ def gate(the_plan: Plan, config: IntelligibilityConfig, *, cache_dir: Path | Non
     heard: dict[str, Heard] = {}
     result = GateResult([], heard)
     pending = list(specs)
+    if not config.cpu_threads:  # the cores shared among the workers (more threads each only contend)
+        config = config.model_copy(update={"cpu_threads": max(1, (os.cpu_count() or 1) // max(1, workers))})
     for attempt in range(config.attempts):
         tasks = [_GateTask(pending[i : i + CHUNK], bank_paths, str(cache_dir) if cache_dir else None, config)
                  for i in range(0, len(pending), CHUNK)]
