@@ -45,6 +45,7 @@ class BuildSummary:
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     redrawn: int = 0  # intelligibility gate: clips drawn again
     transcriptions: int = 0  # intelligibility gate: clips Whisper heard (not found in the ASR cache)
+    gate_timings: dict[str, float] = field(default_factory=dict)  # the gate workers' time per stage
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) the gate dropped
     stage_wall_s: dict[str, float] = field(default_factory=dict)  # wall time of plan, gate, render
     scene_qc: str = ""  # the scene-match check's summary line (aorgen.plan.sceneqc), when it ran
@@ -70,8 +71,10 @@ class BuildSummary:
                 + ("\nwall per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_wall_s.items())
                    if self.stage_wall_s else "")
                 + (f"\nintelligibility gate: {self.transcriptions} transcriptions, {self.redrawn} re-drawn, "
-                   f"{len(self.dropped)} dropped"
-                   + "".join(f"\n  dropped {i}: {why}" for i, why in self.dropped) if self.dropped or self.redrawn else "")
+                   f"{len(self.dropped)} dropped; worker time per stage: "
+                   + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.gate_timings.items()))
+                   + "".join(f"\n  dropped {i}: {why}" for i, why in self.dropped)
+                   if self.gate_timings or self.dropped or self.redrawn else "")
                 + (f"\n{self.scene_qc}" if self.scene_qc else ""))
 
 
@@ -137,12 +140,12 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
                                                                str(cache_dir) if cache_dir else None),
                            workers=workers, executor=executor, address=address)
         stage_wall["scene QC"] = checked.wall_s
-    gated = None
+    gated, gate_timings = None, defaultdict(float)
     if recipe.intelligibility is not None:
         from aorgen.plan.gate import gate
 
         gated = gate(the_plan, recipe.intelligibility, cache_dir=cache_dir, workers=workers,
-                     executor=executor, address=address, progress=gate_progress)
+                     executor=executor, address=address, progress=gate_progress, timings=gate_timings)
         the_plan.specs = gated.specs
         stage_wall["intelligibility gate"] = gated.wall_s
     if the_plan.pairs is not None:  # from the rows the gate kept: the pairs share their speech
@@ -151,7 +154,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
             from aorgen.plan.gate import gate_pairs
 
             paired = gate_pairs(the_plan, pairs, recipe.intelligibility, cache_dir=cache_dir, workers=workers,
-                                executor=executor, address=address, progress=gate_progress)
+                                executor=executor, address=address, progress=gate_progress, timings=gate_timings)
             pairs = paired.specs
             gated.merge(paired)
             stage_wall["intelligibility gate"] += paired.wall_s
@@ -161,7 +164,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         shards = [s for i, s in enumerate(shards) if i % shard[1] == shard[0]]
     created = not out.exists()
     prepare_out(out)
-    summary = BuildSummary(folder=final, shards=len(shards), stage_wall_s=stage_wall)
+    summary = BuildSummary(folder=final, shards=len(shards), stage_wall_s=stage_wall, gate_timings=gate_timings)
     if gated is not None:
         summary.redrawn, summary.dropped, summary.transcriptions = gated.redrawn, gated.dropped, gated.transcriptions
     if checked is not None:
