@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import AORGEN
+from tests.conftest import AORGEN
 
 
 def _build(mini, *extra) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import subprocess
 from aorgen.dataset.build import build
 from aorgen.dataset.schema import iter_rows
 from aorgen.content.recipe import load_recipe
-from conftest import AORGEN, file_hashes
+from tests.conftest import AORGEN, file_hashes
 
 pytestmark = pytest.mark.slow  # several builds per test (fast lane: pytest -m "not slow")
 

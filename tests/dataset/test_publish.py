@@ -8,7 +8,7 @@ import pytest
 
 from aorgen.errors import AorgenError
 from aorgen.dataset.publish import publish
-from conftest import AORGEN
+from tests.conftest import AORGEN
 
 
 class FakeApi:

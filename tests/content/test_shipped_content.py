@@ -9,7 +9,7 @@ import yaml
 from aorgen.resources import TEMPLATES_DIR
 from aorgen.content.soundbank import builtin_bank_paths, load_bank, validate_bank
 from aorgen.content.templates import CATEGORIES, load_templates
-from conftest import AORGEN
+from tests.conftest import AORGEN
 
 
 def test_shipped_templates_lint_clean():

@@ -18,7 +18,7 @@ from aorgen.dataset.build import build
 from aorgen.dataset.schema import find_row, iter_rows, load_hf
 from aorgen.content.recipe import load_recipe
 from aorgen.dataset.rerender import rerender_row
-from conftest import AORGEN, file_hashes
+from tests.conftest import AORGEN, file_hashes
 
 
 def _audio_hashes(folder) -> dict[str, bytes]:
