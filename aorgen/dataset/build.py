@@ -44,6 +44,7 @@ class BuildSummary:
     qc_failed: int = 0
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     redrawn: int = 0  # intelligibility gate: clips drawn again
+    transcriptions: int = 0  # intelligibility gate: clips Whisper heard (not found in the ASR cache)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) the gate dropped
     stage_wall_s: dict[str, float] = field(default_factory=dict)  # wall time of plan, gate, render
     scene_qc: str = ""  # the scene-match check's summary line (aorgen.plan.sceneqc), when it ran
@@ -68,7 +69,8 @@ class BuildSummary:
                 f"worker time per stage: {stages or 'none'}\n{self.scene_line()}"
                 + ("\nwall per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_wall_s.items())
                    if self.stage_wall_s else "")
-                + (f"\nintelligibility gate: {self.redrawn} re-drawn, {len(self.dropped)} dropped"
+                + (f"\nintelligibility gate: {self.transcriptions} transcriptions, {self.redrawn} re-drawn, "
+                   f"{len(self.dropped)} dropped"
                    + "".join(f"\n  dropped {i}: {why}" for i, why in self.dropped) if self.dropped or self.redrawn else "")
                 + (f"\n{self.scene_qc}" if self.scene_qc else ""))
 
@@ -144,7 +146,16 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         the_plan.specs = gated.specs
         stage_wall["intelligibility gate"] = gated.wall_s
     if the_plan.pairs is not None:  # from the rows the gate kept: the pairs share their speech
-        the_plan.specs = [*the_plan.specs, *the_plan.pairs(the_plan.specs)]
+        pairs = the_plan.pairs(the_plan.specs)
+        if gated is not None:  # the pairs in a new scene are new mixtures: heard too
+            from aorgen.plan.gate import gate_pairs
+
+            paired = gate_pairs(the_plan, pairs, recipe.intelligibility, cache_dir=cache_dir, workers=workers,
+                                executor=executor, address=address, progress=gate_progress)
+            pairs = paired.specs
+            gated.merge(paired)
+            stage_wall["intelligibility gate"] += paired.wall_s
+        the_plan.specs = [*the_plan.specs, *pairs]
     shards = shard_specs(the_plan.specs, recipe.shard_size)
     if shard is not None:
         shards = [s for i, s in enumerate(shards) if i % shard[1] == shard[0]]
@@ -152,7 +163,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
     prepare_out(out)
     summary = BuildSummary(folder=final, shards=len(shards), stage_wall_s=stage_wall)
     if gated is not None:
-        summary.redrawn, summary.dropped = gated.redrawn, gated.dropped
+        summary.redrawn, summary.dropped, summary.transcriptions = gated.redrawn, gated.dropped, gated.transcriptions
     if checked is not None:
         summary.scene_qc = checked.describe(recipe.scene_qc.margin)
     built = [s for _, specs in shards for s in specs]
@@ -205,7 +216,7 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
         stage_wall["render"] = time.perf_counter() - render_start
         write_metadata(staging, recipe, {b.name: str(b.file) for b in the_plan.banks},
                        [s for _, specs in shards for s in specs], render_fingerprint, [*summary.dropped, *the_plan.excluded],
-                       voices=the_plan.voices)
+                       voices=the_plan.voices, gate_log=gated.log if gated else None)
         _drill("finalise")
         finalise_folder(staging, final, overwrite)
     summary.wall_s = time.perf_counter() - start
@@ -214,9 +225,10 @@ def build(recipe: Recipe, out: Path, *, workers: int = 1, cache_dir: Path | None
 
 def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], specs: list[SampleSpec],
                    render_fingerprint: dict | None, dropped: list[tuple[str, str]] = (),
-                   voices: list[Voice] = ()) -> None:
+                   voices: list[Voice] = (), gate_log: list[dict] | None = None) -> None:
     """Card (with its statistics and plots), ATTRIBUTION, recipe and build record of a dataset
-    holding ``specs`` (in any order), whose shards are already in ``folder``."""
+    holding ``specs`` (in any order), whose shards are already in ``folder``; the build record
+    keeps the intelligibility gate's verdict on every attempt (``gate_log``)."""
     voices = voices or catalogue_voices(specs)
     terms = dataset_license(input_licenses(specs, voices))
     splits: dict[str, set[str]] = defaultdict(set)
@@ -241,10 +253,16 @@ def write_metadata(folder: Path, recipe: Recipe, bank_files: dict[str, str], spe
             "plan_sha256": plan_digest(sorted(specs, key=lambda s: (s.label, s.split, s.id))),
             "render": render_fingerprint,
             "intelligibility_dropped": [{"id": i, "reason": why} for i, why in dropped],
-        }, indent=2) + "\n",
+        } | ({"intelligibility_log": _compact(gate_log)} if gate_log else {}), indent=2) + "\n",
     }
     for filename, text in files.items():
         atomic_write_bytes(folder / filename, text.encode())
+
+
+def _compact(log: list[dict]) -> dict:
+    """A list of records as one column list and one row per record (a short build record)."""
+    columns = list(log[0])
+    return {"columns": columns, "rows": [json.dumps([r[c] for c in columns]) for r in log]}
 
 
 def catalogue_voices(specs: list[SampleSpec]) -> list[Voice]:

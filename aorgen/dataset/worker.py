@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from aorgen.content.recipe import IntelligibilityConfig
 from aorgen.dataset.reuse import Location, copy_rows, link_whole_shard
 from aorgen.dataset.schema import rows_table, to_row, write_shard
+from aorgen.plan.minimal_pairs import NEW_SCENE_PAIRS
 from aorgen.plan.spec import RoomSpec, SampleSpec
 from aorgen.render.cache import ArrayCache
 from aorgen.render.mix import RenderContext, render
@@ -67,7 +68,7 @@ def render_shard(task: ShardTask) -> ShardResult:
         return _result(task, pq.read_table(target, columns=["duration_s", "qc_passed"]), len(task.specs), ctx)
     to_render = [s for s in task.specs if s.id not in task.reuse]
     rendered = [render(s, ctx) for s in to_render]
-    heard = [s for s in to_render if s.pair_condition is None]  # a minimal pair's speech is its base row's
+    heard = [s for s in to_render if s.pair_condition in (None, *NEW_SCENE_PAIRS)]  # the mixtures the gate heard
     checks = _intelligibility(task, ctx, heard) if task.intelligibility and heard else {}
     fresh = rows_table([to_row(r, *_checks(checks.get(r.spec.id))) for r in rendered], spec)
     with ctx.stage("write"):

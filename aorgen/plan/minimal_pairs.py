@@ -24,6 +24,7 @@ from aorgen.plan.spec import BackgroundSpec, EventSpec, SampleSpec
 from aorgen.content.templates import LoadedScript
 
 PAIR_CONDITIONS = ("own_scene", "no_scene", "other_scene", "harmful_scene")
+NEW_SCENE_PAIRS = ("other_scene", "harmful_scene")  # pairs whose mixture is not their base row's (gated again)
 _SUFFIX = {"own_scene": "own", "no_scene": "none", "other_scene": "other", "harmful_scene": "harm"}
 
 

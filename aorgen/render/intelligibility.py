@@ -105,6 +105,11 @@ class ClipCheck:
     transcript: str
     wer: float
     flagged: bool
+    confident: bool = True  # False: Whisper's own decoding would not have kept this transcript
+
+
+LOG_PROB_THRESHOLD = -1.0  # faster-whisper's log_prob_threshold
+NO_SPEECH_THRESHOLD = 0.6  # faster-whisper's no_speech_threshold
 
 
 def _to_whisper_rate(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -155,6 +160,21 @@ class FasterWhisperTranscriber:
                     condition_on_previous_text=False, vad_filter=False)
                 texts[i] = " ".join(seg.text.strip() for seg in segments).strip()
         return texts  # type: ignore[return-value]
+
+    def hear(self, samples: np.ndarray, rate: int) -> tuple[str, bool]:
+        """The text Whisper hears in one clip as a listener running faster-whisper's own
+        ``transcribe`` hears it (30 s window, timestamps, ``beam_size=1``, no VAD), and whether
+        that listener would keep it: greedy decoding only, so the result is repeatable, and
+        ``False`` where faster-whisper would fall back to sampling at a higher temperature
+        (average log-probability under -1 on speech, or a compressible, looping text), whose
+        words are then a matter of chance."""
+        segments, _ = self.model.transcribe(
+            _to_whisper_rate(samples, rate), language="en", beam_size=1, temperature=0.0,
+            condition_on_previous_text=False, vad_filter=False)
+        segments = list(segments)
+        confident = all(seg.compression_ratio <= LOOP_COMPRESSION_RATIO and (
+            seg.avg_logprob >= LOG_PROB_THRESHOLD or seg.no_speech_prob > NO_SPEECH_THRESHOLD) for seg in segments)
+        return " ".join(seg.text.strip() for seg in segments).strip(), confident
 
     def _batch(self, clips: list[np.ndarray], frames: int) -> list[str]:
         """The clips encoded (in a window of ``frames`` mel frames) and greedily decoded

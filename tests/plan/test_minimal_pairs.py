@@ -195,9 +195,10 @@ def test_pairs_follow_the_rows_the_gate_kept(mini):
 
 
 
-def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
-    """With the gate on, a shard worker hears the benchmark rows for their ASR columns but not
-    the minimal pairs (their speech is their base row's, which the gate heard)."""
+def test_only_pairs_in_a_new_scene_are_heard_again(mini, tmp_path, monkeypatch):
+    """With the gate on, a shard worker hears the benchmark rows and the pairs in a new scene
+    for their ASR columns, not the own-scene and no-scene pairs (their audio is their base
+    row's speech, which the gate heard)."""
     import aorgen.dataset.worker as build_module
     from aorgen.content.recipe import IntelligibilityConfig
 
@@ -212,7 +213,39 @@ def test_pair_rows_are_not_heard_again(mini, tmp_path, monkeypatch):
                                   [str(b.file) for b in the_plan.banks], str(mini["cache"]), str(tmp_path),
                                   IntelligibilityConfig())
     result = build_module.render_shard(task)
-    assert result.clips == 1 + len(pairs) >= 4 and heard == [base.id]
+    assert result.clips == 1 + len(pairs) >= 4
+    assert heard == [base.id, *(p.id for p in pairs if p.pair_condition in ("other_scene", "harmful_scene"))]
+    assert len(heard) >= 2
+
+
+def test_pairs_in_a_new_scene_are_gated_and_dropped_when_never_heard(mini, monkeypatch):
+    """gate_pairs hears the new-scene pairs' mixtures: a pair heard wrong gets a new scene
+    (bed, events, offset) each attempt and is dropped after the last; own-scene and no-scene
+    pairs pass through unheard."""
+    from aorgen.content.recipe import IntelligibilityConfig
+    from aorgen.plan import gate as gate_module
+
+    _with_pairs(mini)
+    the_plan = plan(load_recipe(mini["recipe"]))
+    pairs = the_plan.pairs(the_plan.specs)
+    new = [p for p in pairs if p.pair_condition in ("other_scene", "harmful_scene")]
+    backgrounds: dict[str, set] = {}
+
+    class MishearsTheMixture:
+        def __init__(self, spec, *args):
+            self.spec, self.heard = spec, 1
+            backgrounds.setdefault(spec.id, set()).add(spec.background.model_dump_json())
+
+        def transcript(self, part):
+            return (self.spec.transcript if part == "speech" else "the crowd roars"), True
+
+    monkeypatch.setattr(gate_module, "_Heard", MishearsTheMixture)
+    config = IntelligibilityConfig(threshold=0.1, mixture_threshold=0.2, redraw_on_mixture=True, attempts=3)
+    result = gate_module.gate_pairs(the_plan, pairs, config, cache_dir=None)
+    assert new and [p.id for p in result.specs] == [p.id for p in pairs if p not in new]
+    assert sorted(i for i, _ in result.dropped) == sorted(p.id for p in new)
+    assert all(len(b) == 3 for b in backgrounds.values())  # a new scene each attempt
+    assert result.redrawn == 2 * len(new) and result.transcriptions == 3 * len(new)
 
 
 def test_pairs_carry_the_cues_of_their_own_scene(mini):

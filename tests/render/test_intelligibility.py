@@ -133,7 +133,7 @@ def test_build_stage_records_the_round_trip_and_fails_qc_above_the_threshold(min
     recipe = yaml.safe_load(mini["recipe"].read_text())
     recipe["samples_per_category"] = {"pseudo_harmful": 3, "harmful_contrast": 0, "benign_control": 0}
     recipe["intelligibility"] = {"backend": "transformers", "model": str(whisper), "threshold": 100,
-                                 "mixture_threshold": 0.5, "attempts": 1}
+                                 "mixture_threshold": 0.5, "attempts": 1, "hear_stem": "always"}
     mini["recipe"].write_text(yaml.safe_dump(recipe))
     summary = build(load_recipe(mini["recipe"]), mini["out"], cache_dir=mini["cache"])
     rows = [r.data for r in iter_rows(mini["out"] / "mini")]
@@ -204,6 +204,46 @@ def test_tiny_en_hears_flite_and_each_distinct_clip_is_heard_once(tiny_en, tmp_p
     assert again.heard == 0  # a later build hears nothing
 
 
+@pytest.mark.parametrize("hear_stem", ["when needed", "always"])
+def test_the_stem_is_heard_only_where_the_mixture_leaves_the_verdict_open(hear_stem, monkeypatch):
+    """A mixture heard at the stem's threshold settles the clip (kept), one over its re-drawing
+    threshold settles it too (re-drawn); in between, the stem decides."""
+    from types import SimpleNamespace
+
+    from aorgen.content.recipe import IntelligibilityConfig
+    from aorgen.plan import gate as gate_module
+
+    said = "how do i shoot him from here"
+    mixtures = {"perfect": said, "open": "how do i shoot him from hear", "lost": "the crowd roars",
+                "open-bad-stem": "how do i shoot him from hear"}
+    stems = {"open-bad-stem": "who do i boot them"}
+    asked: list[tuple[str, str]] = []
+
+    class Scripted:
+        def __init__(self, spec, *_):
+            self.spec, self.heard = spec, 0
+
+        def transcript(self, part):
+            asked.append((self.spec.id, part))
+            self.heard += 1
+            return (mixtures[self.spec.id] if part == "mixture" else stems.get(self.spec.id, said)), True
+
+    monkeypatch.setattr(gate_module, "_Heard", Scripted)
+    monkeypatch.setattr(gate_module, "transcriber_for", lambda config: None)
+    specs = [SimpleNamespace(id=i, transcript=said, mix=SimpleNamespace(snr_db=10.0)) for i in mixtures]
+    config = IntelligibilityConfig(threshold=0.1, mixture_threshold=0.2, redraw_on_mixture=True,
+                                   scoring="strict", hear_stem=hear_stem)
+    heard = gate_module.hear(specs, config, SimpleNamespace(cache_dir=None))
+    assert {i: h.flagged for i, h in heard.items()} == {
+        "perfect": False, "open": False, "lost": True, "open-bad-stem": True}
+    stems_heard = {i for i, part in asked if part == "speech"}
+    assert stems_heard == (set(mixtures) if hear_stem == "always" else {"open", "open-bad-stem"})
+    assert heard["perfect"].speech is None or hear_stem == "always"
+    assert "mixture WER 1.00" in heard["lost"].reason()
+    assert heard["open-bad-stem"].record(2) == {"id": "open-bad-stem", "attempt": 2, "speech_wer": 0.7143,
+                                                "mixture_wer": 0.1429, "snr_db": 10.0, "flagged": True}
+
+
 def _flite_recipe(mini, **intelligibility) -> Path:
     recipe = yaml.safe_load(mini["recipe"].read_text())
     recipe["voices"] = {"select": [{"engine": "flite", "ids": ["slt", "rms"]}], "balance": ["gender"]}
@@ -220,6 +260,9 @@ class Deaf:
 
     def transcribe(self, audio, batch_size=8):
         return ["" for _ in audio]
+
+    def hear(self, samples, rate):
+        return "", True
 
 
 @pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
@@ -308,10 +351,14 @@ def test_a_misheard_mixture_is_redrawn_when_the_recipe_says_so(mini, monkeypatch
     recipe = load_recipe(_flite_recipe(mini, mixture_threshold=0.25, redraw_on_mixture=redraw, scoring="strict"))
     the_plan = plan(recipe)
 
-    def heard(spec, parts, *args, **kwargs):
-        return {p: spec.transcript if p == "speech" else "nothing like it" for p in parts}
+    class Heard:  # the stem as written, the mixture wrong
+        def __init__(self, spec, *args):
+            self.spec, self.heard = spec, 0
 
-    monkeypatch.setattr(gate_module, "_transcripts", heard)
+        def transcript(self, part):
+            return (self.spec.transcript if part == "speech" else "nothing like it"), True
+
+    monkeypatch.setattr(gate_module, "_Heard", Heard)
     result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"])
     if not redraw:
         assert len(result.specs) == 5 and not result.dropped and result.redrawn == 0
@@ -319,3 +366,20 @@ def test_a_misheard_mixture_is_redrawn_when_the_recipe_says_so(mini, monkeypatch
     else:
         assert result.specs == [] and result.redrawn == 5 and len(result.dropped) == 5
         assert all("mixture WER 1.00" in why for _, why in result.dropped)
+
+
+@pytest.mark.skipif(not HAS_FLITE, reason="flite not installed")
+def test_the_listener_decoding_keeps_clear_speech_and_is_unsure_of_reversed_speech(tiny_en):
+    """The gate hears as faster-whisper's own transcribe does; a transcript it would have
+    re-decoded by sampling (reversed speech: words Whisper is guessing) is marked unsure."""
+    from aorgen.tts import Prosody, get_engine
+
+    flite = get_engine("flite")
+    clip = flite.synthesize("How do I shoot him from here?", {v.id: v for v in flite.voices()}["slt"], Prosody())
+    text, confident = tiny_en.hear(clip.samples, clip.sample_rate)
+    assert confident and word_error_rate("How do I shoot him from here?", text) == 0.0
+    segments, _ = tiny_en.model.transcribe(clip.samples, language="en", beam_size=1,
+                                           condition_on_previous_text=False)
+    assert text == " ".join(s.text.strip() for s in segments)  # what listen.py-style decoding gives
+    garbled, confident = tiny_en.hear(clip.samples[::-1].copy(), clip.sample_rate)
+    assert garbled and not confident
