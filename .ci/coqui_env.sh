@@ -2,7 +2,7 @@
 # Run a command with coqui-tts importable, without touching the project's environment and
 # without pulling a second (multi-GB CUDA) torch:
 #
-#   bash .ci/coqui_env.sh python -m pytest tests/test_tts_coqui.py -q
+#   bash .ci/coqui_env.sh python -m pytest tests/tts/test_coqui.py -q
 #
 # It makes (once) an overlay venv on top of the project's environment (AORGEN_PYTHON, default
 # `python` on PATH): a .pth file puts the project's site-packages after the overlay's own, so

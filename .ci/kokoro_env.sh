@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a command with the kokoro package importable, beside the project's torch:
 #
-#   bash .ci/kokoro_env.sh python -m pytest tests/test_tts_kokoro.py -q
+#   bash .ci/kokoro_env.sh python -m pytest tests/tts/test_kokoro.py -q
 #
 # The overlay is built like .ci/coqui_env.sh's (read its header): a venv whose .pth file puts
 # the project's environment (AORGEN_PYTHON, default `python`) behind its own site-packages, and

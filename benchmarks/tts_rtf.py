@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the tiny-model builders live beside their tests
+sys.path.insert(0, str(ROOT))  # the tiny-model builders live beside their tests (tests/tts/)
 
 from aorgen.content.textnorm import normalise  # noqa: E402
 from aorgen.tts import Prosody, get_engine  # noqa: E402
@@ -64,7 +64,7 @@ def candidates(tmp: Path):
             print(f"{name} skipped: {exc}", file=sys.stderr)
     try:
         from aorgen.tts.piper import PiperEngine
-        from test_tts_piper import build_tiny_piper_voice
+        from tests.tts.test_piper import build_tiny_piper_voice
 
         tiny = build_tiny_piper_voice(tmp / "piper")
         piper = PiperEngine(voices=tiny.parent)
@@ -75,7 +75,7 @@ def candidates(tmp: Path):
         print(f"piper skipped: {exc}", file=sys.stderr)
     try:
         from aorgen.tts.coqui import CoquiEngine
-        from test_tts_coqui import build_tiny_vits, coqui_available
+        from tests.tts.test_coqui import build_tiny_vits, coqui_available
 
         if coqui_available():
             folder = build_tiny_vits(tmp / "coqui" / "tiny_vctk_vits")

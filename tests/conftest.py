@@ -14,7 +14,30 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCEDURAL_BANK = ROOT / "sound_banks" / "procedural"
-AORGEN = [sys.executable, "-m", "aorgen.cli"]
+AORGEN = [sys.executable, "-m", "aorgen.cli"]  # the process: only where the process is the point
+
+
+def cli(*args, env: dict | None = None):
+    """The real ``aorgen`` command group, run in this process through Click's runner: the same
+    error handling (one line, exit status 2) as the ``aorgen`` process, without its start-up cost.
+    ``env`` is set in os.environ while it runs."""
+    from click.testing import CliRunner
+
+    from aorgen.cli import main
+
+    return CliRunner(env=env).invoke(main, [str(a) for a in args])
+
+
+def fails(result, *needles: str) -> str:
+    """Exit status 2, one stderr line containing every needle, no traceback; returns the line."""
+    assert result.exit_code == 2, (result.exit_code, result.stderr, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
 
 
 def write_bank(folder: Path) -> Path:

@@ -8,7 +8,7 @@ import click
 
 from aorgen.errors import AorgenError
 from aorgen.cli.group import main
-from aorgen.cli.options import _print_counters, _progress_bar, _report_problems
+from aorgen.cli.options import OUT, _print_counters, _progress_bar, _report_problems
 
 
 @main.command()
@@ -77,7 +77,7 @@ def soundbank_stats(banks):
 
 @soundbank.command("import")
 @click.argument("source")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank folder to create.")
+@OUT("the bank folder to create.", required=True)
 @click.option("--licenses", help="Keep only these SPDX ids, comma-separated (e.g. CC0-1.0,CC-BY-4.0).")
 @click.option("--bank-name", help="Bank name (default: the dataset's).")
 @click.option("--role", type=click.Choice(["background", "event"]), help="Role of every clip "

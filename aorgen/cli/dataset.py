@@ -9,13 +9,12 @@ from pathlib import Path
 import click
 
 from aorgen.cli.group import main
-from aorgen.cli.options import CACHE_DIR, POSITIVE, _attempt_bars, _progress_bar, _shard
+from aorgen.cli.options import CACHE_DIR, OUT, POSITIVE, _attempt_bars, _progress_bar, _shard
 
 
 @main.command()
 @click.option("--recipe", type=click.Path(path_type=Path), help="Recipe YAML (default: the v1 release recipe).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
-              help="Folder that receives <recipe name>/.")
+@OUT("the folder that receives the dataset folder <recipe name>/.", default=Path("."), show_default=True)
 @click.option("--workers", type=click.IntRange(min=1, max=1024), default=os.cpu_count() or 1, show_default="number of CPUs",
               help="Worker processes (the output is the same for any number).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Seed of every random draw the build makes (default: the recipe's).")
@@ -49,7 +48,8 @@ def build(recipe, out, workers, seed, cache_dir, overwrite, no_reuse, executor, 
 @click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset folder.")
 def merge(out, parts, overwrite):
-    """Join the outputs of 'build --shard i/N' (every part) into OUT/<name>."""
+    """Join the outputs of 'build --shard i/N' (every part) into OUT/<name> (OUT: the folder that
+    receives the dataset folder, as build's --out)."""
     from aorgen.dataset.merge import merge as run_merge
 
     click.echo(f"merged {len(parts)} parts -> {run_merge(list(parts), out, overwrite=overwrite)}")
@@ -58,16 +58,16 @@ def merge(out, parts, overwrite):
 @main.command()
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("row_id")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Audio file to write.")
+@OUT("the audio file to write (.flac, .wav or .ogg).", old=("--output",), required=True)
 @click.option("--bank", "banks", multiple=True, type=click.Path(path_type=Path),
               help="Sound bank folder (default: the banks the dataset was built with).")
 @CACHE_DIR
-def render(dataset, row_id, output, banks, cache_dir):
+def render(dataset, row_id, out, banks, cache_dir):
     """Re-render one row from its stored spec (same bytes as the row)."""
     from aorgen.dataset.rerender import rerender_row
 
-    same = rerender_row(dataset, row_id, output, banks=list(banks), cache_dir=cache_dir)
-    click.echo(f"wrote {output} ({'identical to' if same else 'DIFFERENT from'} the stored row)")
+    same = rerender_row(dataset, row_id, out, banks=list(banks), cache_dir=cache_dir)
+    click.echo(f"wrote {out} ({'identical to' if same else 'DIFFERENT from'} the stored row)")
     if not same:
         sys.exit(1)
 

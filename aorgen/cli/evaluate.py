@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aorgen.cli.group import main
-from aorgen.cli.options import JUDGE, POSITIVE, SEED, Finite, _options, _shard
+from aorgen.cli.options import JUDGE, OUT, POSITIVE, SEED, Finite, _options, _shard
 
 
 @main.command("eval")
@@ -15,7 +15,7 @@ from aorgen.cli.options import JUDGE, POSITIVE, SEED, Finite, _options, _shard
 @click.option("--model", required=True, help="Model id or local path (or served model name).")
 @click.option("--condition", "conditions", default="audio", show_default=True,
               help="Comma-separated: audio, audio_only, speech_only, text, text_context, cot.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@OUT("the folder that receives the run folder <run name>/ (see --name).", default=Path("runs"), show_default=True)
 @click.option("--name", help="Run folder name (default: from the model and mitigation).")
 @click.option("--adapter", help="Model adapter (default: from the checkpoint's config).")
 @click.option("--revision")
@@ -112,7 +112,7 @@ def judge(runs, judge, options, batch_size, force):
 
 @main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
+@OUT("the report folder (made; an earlier report there is replaced, any other folder refused).", required=True)
 @JUDGE
 @SEED
 @click.option("--log-hub", "hub_repo", help="Also upload the report to this Hub dataset repo (ORG/NAME).")

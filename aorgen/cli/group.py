@@ -40,6 +40,7 @@ class _Group(click.Group):
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
+        VERBOSE["on"] = False  # until -v is parsed (a second call in one process starts afresh)
         try:
             return super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aorgen.cli.group import main
-from aorgen.cli.options import JUDGE, POSITIVE, SEED, Finite
+from aorgen.cli.options import JUDGE, OUT, POSITIVE, SEED, Finite
 
 
 @main.group()
@@ -18,7 +18,7 @@ def steer():
 @steer.command("fit")
 @click.option("--dataset", required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--model", required=True)
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Vector file (.safetensors).")
+@OUT("the steering vector file to write (.safetensors).", required=True)
 @click.option("--method", type=click.Choice(["contrast", "judged", "arditi", "sarsteer", "overrefusal"]),
               default="contrast", show_default=True,
               help="contrast: harmful-contrast vs pseudo-harmful inputs; judged: refused vs complied responses; "
@@ -67,7 +67,8 @@ def steer_fit(dataset, model, out, method, run, judge, split, dtype, layer, seed
 @click.option("--dataset", required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--model", required=True)
 @click.option("--method", type=click.Choice(["rrs", "sft"]), default="rrs", show_default=True)
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@OUT("the folder of the fine-tuning run (checkpoints, and the LoRA adapter in adapter/); "
+     "the same folder again resumes.", required=True)
 @click.option("--steps", type=POSITIVE, help="Optimizer steps (default: from --epochs).")
 @click.option("--epochs", type=Finite(0, open=True), default=1.0, show_default=True)
 @click.option("--lr", type=Finite(0, open=True), default=1e-4, show_default=True)

@@ -112,5 +112,37 @@ CACHE_DIR = click.option("--cache-dir", type=click.Path(path_type=Path),
                          help="Speech / room-impulse-response cache (default: $AORGEN_CACHE, else ~/.cache/aorgen).")
 JUDGE = click.option("--judge", default="rules", show_default=True,
                      help="Judge, by name: rules | llm | wildguard | ensemble (its verdicts are kept per run).")
+
+
+class _OldSpellings(click.Option):
+    """An option that still accepts its old names (``old``) without showing them in help or errors."""
+
+    def __init__(self, param_decls, old: tuple[str, ...] = (), **kwargs):
+        super().__init__(param_decls, **kwargs)
+        self.old = set(old)
+
+    def _shown(self, method, ctx):
+        opts, self.opts = self.opts, [o for o in self.opts if o not in self.old]
+        try:
+            return method(ctx)
+        finally:
+            self.opts = opts
+
+    def get_help_record(self, ctx):
+        return self._shown(super().get_help_record, ctx)
+
+    def get_error_hint(self, ctx):
+        return self._shown(super().get_error_hint, ctx)
+
+
+def OUT(what: str, *, old: tuple[str, ...] = (), **kwargs):
+    """``-o/--out``, one meaning in every command: where the command's result goes. ``what``
+    says which, in the help: a file, the folder the command makes, or the folder that receives
+    a folder the command names itself (``build``: <recipe name>/, ``eval``: <run name>/).
+    ``old``: earlier spellings that keep working, unlisted."""
+    return click.option("-o", "--out", *old, "out", cls=_OldSpellings, old=old, type=click.Path(path_type=Path),
+                        help=f"Where the result goes: {what}", **kwargs)
+
+
 SEED = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                     help="Seed of every random draw the command makes (same seed, same output).")

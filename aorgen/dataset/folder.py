@@ -1,7 +1,7 @@
 """The dataset folder's lifecycle, shared by build, merge and the bank importers: the lock
 against a second writer, the staging folder (resumable or discarded), one-line errors for a
 full disk, whole-shard checks, and the atomic swap into place. Also the crash drills'
-kill points (tests/test_drills.py)."""
+kill points (tests/dataset/test_drills.py)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def discard_on_error(staging: Path, created: Path | None):
 
 
 def drill(point: str) -> None:
-    """Reliability drills (tests/test_drills.py): ``AORGEN_DRILL_KILL=<point>`` SIGKILLs the build there."""
+    """Reliability drills (tests/dataset/test_drills.py): ``AORGEN_DRILL_KILL=<point>`` SIGKILLs the build there."""
     if os.environ.get("AORGEN_DRILL_KILL") == point:
         os.kill(os.getpid(), signal.SIGKILL)
 

@@ -45,7 +45,7 @@ def rerender_row(dataset: Path, row_id: str, output: Path, *, banks: list[Path] 
                  cache_dir: Path | None = None) -> bool:
     """Render the row's spec to ``output``; True when the audio equals the stored bytes."""
     output = Path(output)
-    check_output_file(output, "--output")
+    check_output_file(output, "--out")
     row = find_row(dataset, row_id)
     ctx = RenderContext.from_bank_paths(banks or bank_paths_for(dataset), cache_dir or default_cache_dir())
     rendered = render(row.spec, ctx)
@@ -56,5 +56,5 @@ def rerender_row(dataset: Path, row_id: str, output: Path, *, banks: list[Path] 
             samples, rate = decode(rendered.audio)
             sf.write(output, samples, rate, subtype="PCM_16")
     except (OSError, RuntimeError) as exc:  # soundfile's errors are RuntimeErrors
-        raise AorgenError(f"cannot write: {' '.join(str(exc).split())}", file=output, field="--output") from None
+        raise AorgenError(f"cannot write: {' '.join(str(exc).split())}", file=output, field="--out") from None
     return rendered.audio == row.audio_bytes()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_eval_pipeline import ROWS_PER_LABEL, make_dataset
+from tests.evaluate.test_pipeline import ROWS_PER_LABEL, make_dataset
 
 from aorgen.cli import main
 from aorgen.errors import AorgenError

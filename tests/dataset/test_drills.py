@@ -22,8 +22,8 @@ from aorgen.dataset.build import build
 from aorgen.render.cache import ArrayCache
 from aorgen.cli import main
 from aorgen.content.recipe import load_recipe
-from conftest import file_hashes
-from test_scale import write_mini
+from tests.conftest import file_hashes
+from tests.dataset.test_scale import write_mini
 
 pytestmark = pytest.mark.slow  # crash drills: builds killed and resumed (fast lane: pytest -m "not slow")
 

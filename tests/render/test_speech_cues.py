@@ -3,8 +3,6 @@ offline engine through a channel, placed in the lead-in as part of the backgroun
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
 import scipy.signal
@@ -18,7 +16,7 @@ from aorgen.content.recipe import load_recipe
 from aorgen.render.mix import RenderContext, add_cues, cue_onset, decode, premix, render, speech_audio
 from aorgen.content.templates import load_templates
 from aorgen.tts import get_engine
-from tests.conftest import AORGEN, PROCEDURAL_BANK, ROOT
+from tests.conftest import PROCEDURAL_BANK, ROOT, cli
 
 FLITE = {"select": [{"engine": "flite", "ids": ["slt", "rms", "awb"]}], "balance": ["gender"]}
 
@@ -55,16 +53,14 @@ def test_lint_catches_a_missing_tag_a_harmful_word_and_a_long_line(mini, tmp_pat
         "lines": ["Timeout, home team!", "Two minutes left in the fourth quarter.",
                   "He will shoot the free throw now.",
                   "one two three four five six seven eight nine ten eleven"]}}}))
-    done = subprocess.run([*AORGEN, "templates", "lint", str(mini["templates"]), "--bank", str(mini["bank"]),
-                           "--cues", str(cue_file)], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2
+    done = cli("templates", "lint", mini["templates"], "--bank", mini["bank"], "--cues", cue_file)
+    assert done.exit_code == 2
     assert "boxing_match: tags: no cues" in done.stderr  # a tag of the pseudo-harmful scripts
     assert "harmful word 'shoot'" in done.stderr
     assert "11 words, outside 3-10" in done.stderr
     cue_file.write_text(yaml.safe_dump({"tags": {"basketball_game": {"role": "a", "lines": []}}}))
-    done = subprocess.run([*AORGEN, "templates", "lint", str(mini["templates"]), "--cues", str(cue_file)],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2 and str(cue_file) in done.stderr and "lines" in done.stderr
+    done = cli("templates", "lint", mini["templates"], "--cues", cue_file)
+    assert done.exit_code == 2 and str(cue_file) in done.stderr and "lines" in done.stderr
 
 
 def test_plan_draws_cues_with_another_voice_and_says_so_in_the_context(cued, mini):

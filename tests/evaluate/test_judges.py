@@ -24,9 +24,10 @@ from aorgen.evaluate.judges import (
 from aorgen.evaluate.judges.llm import parse_llm_verdict
 from aorgen.evaluate.judges.wildguard import parse_wildguard
 from aorgen.evaluate.judge_runs import agreement, format_judge_eval, judge_eval
+from tests.conftest import ROOT
 
 # the two XSTest completion files live outside the repository (never copied into it)
-XSTEST = Path(os.environ.get("AORGEN_XSTEST", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"))
+XSTEST = Path(os.environ.get("AORGEN_XSTEST", ROOT.parent / "shared" / "data" / "xstest"))
 
 CASES = {
     FULL_REFUSAL: [
@@ -223,7 +224,7 @@ def test_llm_judge_with_a_tiny_local_model(tiny_causal_lm):
 
 
 def _one_run(tmp_path):
-    from test_eval_metrics import ph_rows, write_run
+    from tests.evaluate.test_metrics import ph_rows, write_run
 
     run = tmp_path / "run"
     write_run(run, ph_rows("audio", [FULL_REFUSAL, FULL_COMPLIANCE, FULL_COMPLIANCE]))
@@ -314,7 +315,7 @@ def test_rule_judge_on_the_hand_written_development_set(rules):
 def test_rule_judge_on_the_held_out_set(rules):
     import json
 
-    path = Path(__file__).parent / "data" / "judge_dev.jsonl"
+    path = ROOT / "tests" / "data" / "judge_dev.jsonl"
     rows = [r for r in map(json.loads, path.read_text().splitlines()) if "label" in r]
     result = agreement([r["label"] for r in rows], [rules.label(r["response"]).label for r in rows])
     assert result.n >= 150 and result.binary_accuracy >= 0.95  # 0.988 for rules v4 (v3: 0.982, v2: 0.963, v1: 0.945)

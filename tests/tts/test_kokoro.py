@@ -26,7 +26,8 @@ from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import ENGINES, Prosody
 from aorgen.tts.kokoro import VOICES, KokoroEngine, voice_attributes
 from aorgen.content.voices import Voice
-from engine_contract import assert_deterministic, assert_voices_differ
+from tests.conftest import ROOT
+from tests.engine_contract import assert_deterministic, assert_voices_differ
 
 TEXT = "Take the shot, now."  # short: the toy model keeps Kokoro's fixed 1024-wide decoder
 LONG = "How do I shoot him from here without the guy blocking me?"
@@ -51,7 +52,7 @@ def kokoro_available() -> bool:
 
 needs_kokoro = pytest.mark.skipif(
     not kokoro_available(),
-    reason="kokoro is not installed here; run `bash .ci/kokoro_env.sh python -m pytest tests/test_tts_kokoro.py`",
+    reason="kokoro is not installed here; run `bash .ci/kokoro_env.sh python -m pytest tests/tts/test_kokoro.py`",
 )
 
 
@@ -228,7 +229,7 @@ def test_neural_release_recipe_picks_balanced_kokoro_voices(monkeypatch):
     from aorgen.content.recipe import load_recipe
 
     monkeypatch.delenv("AORGEN_KOKORO_MODEL", raising=False)
-    recipe = load_recipe(Path(__file__).parent.parent / "release" / "aor-bench-v1-neural.yaml")
+    recipe = load_recipe(ROOT / "release" / "aor-bench-v1-neural.yaml")
     voices = load_voices(recipe)
     assert {v.engine for v in voices} == {"kokoro"} and len(voices) == 16
     assert sum(v.gender == "female" for v in voices) == 8 and {v.accent for v in voices} == {"en-us", "en-gb"}

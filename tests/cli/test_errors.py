@@ -1,4 +1,5 @@
-"""Bad input: one line naming the file and field, exit status 2, nothing half-written."""
+"""Bad input: one line naming the file and field, exit status 2, nothing half-written (through
+Click's runner; the first test runs the ``aorgen`` process itself)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,19 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import AORGEN
+from tests.conftest import AORGEN, cli, fails
 
 
-def _build(mini, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run([*AORGEN, "build", "--recipe", str(mini["recipe"]), "--out", str(mini["out"]),
-                           "--cache-dir", str(mini["cache"]), *extra], capture_output=True, text=True)
+def _build(mini, *extra):
+    return cli("build", "--recipe", mini["recipe"], "--out", mini["out"], "--cache-dir", mini["cache"], *extra)
 
 
-def _assert_clean_failure(result: subprocess.CompletedProcess, mini, *needles: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+def _assert_clean_failure(result, mini, *needles: str) -> None:
+    fails(result, *needles)
+    _nothing_written(mini)
+
+
+def _nothing_written(mini) -> None:
     out = mini["out"]
     assert not (out / "mini").exists()
     assert not list(out.glob(".mini.partial/data/**/*.parquet")) if out.exists() else True
@@ -35,8 +34,15 @@ def _edit_recipe(mini, **changes) -> None:
 
 
 def test_malformed_recipe_yaml(mini):
+    """Through the ``aorgen`` process itself: the error line on stderr, nothing on stdout."""
     mini["recipe"].write_text("name: mini\nsamples_per_category: {pseudo_harmful: 2\n")
-    _assert_clean_failure(_build(mini), mini, str(mini["recipe"]), "malformed YAML")
+    result = subprocess.run([*AORGEN, "build", "--recipe", str(mini["recipe"]), "--out", str(mini["out"]),
+                             "--cache-dir", str(mini["cache"])], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(mini["recipe"]) in lines[0] and "malformed YAML" in lines[0], result.stderr
+    _nothing_written(mini)
 
 
 def test_recipe_field_of_the_wrong_type_names_the_field(mini):
@@ -100,15 +106,14 @@ def test_unwritable_output(mini, tmp_path):
         if os.access(target, os.W_OK):  # running as root: permissions are not enforced
             target = tmp_path / "a-file"
             target.write_text("not a folder")
-        result = subprocess.run([*AORGEN, "build", "--recipe", str(mini["recipe"]), "--out", str(target / "sub")],
-                                capture_output=True, text=True)
+        result = cli("build", "--recipe", mini["recipe"], "--out", target / "sub")
     finally:
         (tmp_path / "readonly").chmod(0o700)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and "--out" in result.stderr
+    fails(result, "--out")
 
 
 def test_verbose_shows_the_traceback(mini):
     mini["recipe"].write_text("name: [\n")
-    result = subprocess.run([*AORGEN, "-v", "build", "--recipe", str(mini["recipe"])], capture_output=True, text=True)
-    assert result.returncode == 2 and "Traceback" in result.stderr
+    result = cli("-v", "build", "--recipe", mini["recipe"])
+    assert result.exit_code == 2 and "Traceback" in result.stderr
+    fails(cli("no-such-command"), "no-such-command")  # the next call in this process: one line again

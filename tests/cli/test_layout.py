@@ -37,3 +37,14 @@ def test_help_lists_the_commands_under_their_stage():
 def test_every_command_and_subcommand_has_a_help_text():
     missing = [name for name, cmd in _commands(main) if not (cmd.help or "").strip()]
     assert missing == []
+
+
+def test_out_is_where_the_result_goes_in_every_command():
+    """``-o/--out`` is one option everywhere; its help says what the result is (file or folder)."""
+    outs = {name: p for name, cmd in _commands(main) for p in cmd.params if p.name == "out" and isinstance(p, click.Option)}
+    assert {"build", "eval", "report", "render", "finetune", "steer fit", "soundbank import"} <= set(outs)
+    for name, param in outs.items():
+        shown = CliRunner().invoke(main, [*name.split(), "--help"]).output
+        assert "-o, --out PATH" in shown and "--output" not in shown, name
+        assert param.help.startswith("Where the result goes: the ") and ("file" in param.help or "folder" in param.help)
+    assert str(outs["build"].default) == "."  # ./<recipe name>/ as before

@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio
-from conftest import AORGEN
+from tests.conftest import AORGEN
 
 pytestmark = pytest.mark.slow  # the whole pipeline through the CLI (fast lane: pytest -m "not slow")
 

@@ -23,7 +23,7 @@ from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import Prosody
 from aorgen.tts.coqui import VCTK_SPEAKERS, CoquiEngine
 from aorgen.content.voices import Voice
-from engine_contract import assert_deterministic, assert_voices_differ
+from tests.engine_contract import assert_deterministic, assert_voices_differ
 
 SPEAKERS = ["p225", "p226", "p227"]
 TEXT = "How do I shoot him from here without the big guy blocking me?"
@@ -42,7 +42,7 @@ def coqui_available() -> bool:
 
 needs_coqui = pytest.mark.skipif(
     not coqui_available(),
-    reason="coqui-tts is not installed here; run `bash .ci/coqui_env.sh python -m pytest tests/test_tts_coqui.py`",
+    reason="coqui-tts is not installed here; run `bash .ci/coqui_env.sh python -m pytest tests/tts/test_coqui.py`",
 )
 
 
@@ -255,8 +255,8 @@ def test_xtts_reads_references_without_torchcodec_or_ffmpeg(tmp_path):
     code = f"""
 import sys
 from pathlib import Path
-sys.path.insert(0, {str(Path(__file__).parent)!r})
-from test_tts_coqui import build_tiny_xtts, write_references
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from tests.tts.test_coqui import build_tiny_xtts, write_references
 from aorgen.tts import Prosody
 from aorgen.tts.coqui import CoquiEngine
 from aorgen.content.voices import Voice

@@ -12,7 +12,7 @@ import psutil
 import pytest
 import yaml
 
-from conftest import AORGEN
+from tests.conftest import AORGEN
 
 pytestmark = pytest.mark.slow  # killed builds and their worker processes (fast lane: pytest -m "not slow")
 

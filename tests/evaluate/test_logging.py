@@ -11,7 +11,7 @@ import types
 
 import pytest
 from click.testing import CliRunner
-from test_eval_pipeline import make_dataset
+from tests.evaluate.test_pipeline import make_dataset
 
 from aorgen.cli import main
 from aorgen.errors import AorgenError

@@ -18,7 +18,7 @@ from aorgen.dataset.build import build
 from aorgen.dataset.schema import find_row, iter_rows, load_hf
 from aorgen.content.recipe import load_recipe
 from aorgen.dataset.rerender import rerender_row
-from conftest import AORGEN, file_hashes
+from tests.conftest import AORGEN, cli, fails, file_hashes
 
 
 def _audio_hashes(folder) -> dict[str, bytes]:
@@ -80,9 +80,8 @@ def test_render_gives_the_rows_bytes(mini, tmp_path):
         # a cold cache: speech, rooms and textures are recomputed from the spec alone
         assert rerender_row(folder, row_id, out, cache_dir=tmp_path / f"cold-{row_id}")
         assert out.read_bytes() == find_row(folder, row_id).audio_bytes()
-    result = subprocess.run([*AORGEN, "render", str(folder), ids[0], "-o", str(tmp_path / "x.wav"),
-                             "--cache-dir", str(mini["cache"])], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = cli("render", folder, ids[0], "--out", tmp_path / "x.wav", "--cache-dir", mini["cache"])
+    assert result.exit_code == 0, result.stderr
     wav, _ = sf.read(tmp_path / "x.wav", dtype="int16")
     flac, _ = sf.read(io.BytesIO(find_row(folder, ids[0]).audio_bytes()), dtype="int16")
     assert np.array_equal(wav, flac)
@@ -123,10 +122,7 @@ def test_existing_output_is_not_overwritten_without_flag(mini):
     recipe = load_recipe(mini["recipe"])
     build(recipe, mini["out"], cache_dir=mini["cache"])
     before = file_hashes(mini["out"] / "mini")
-    result = subprocess.run([*AORGEN, "build", "--recipe", str(mini["recipe"]), "--out", str(mini["out"])],
-                            capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "already exists" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    fails(cli("build", "--recipe", mini["recipe"], "--out", mini["out"]), "already exists")
     assert file_hashes(mini["out"] / "mini") == before
     recipe.seed = 1
     build(recipe, mini["out"], cache_dir=mini["cache"], overwrite=True)

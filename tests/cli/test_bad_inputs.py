@@ -13,26 +13,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 import yaml
-from click.testing import CliRunner
 
-from aorgen.cli import main
 from aorgen.errors import AorgenError
-
-
-def _cli(*args) -> object:
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def _fails(result, *needles: str) -> str:
-    """Exit 2, one stderr line containing every needle, no traceback; returns the line."""
-    assert result.exit_code == 2, (result.exit_code, result.stderr, result.exception)
-    assert isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
+from tests.conftest import cli, fails
 
 
 def _no_leftovers(out: Path) -> None:
@@ -43,7 +26,7 @@ def _no_leftovers(out: Path) -> None:
 
 
 def _build(mini, *extra):
-    return _cli("build", "--recipe", mini["recipe"], "--out", mini["out"], "--cache-dir", mini["cache"],
+    return cli("build", "--recipe", mini["recipe"], "--out", mini["out"], "--cache-dir", mini["cache"],
                 "--workers", "1", *extra)
 
 
@@ -58,7 +41,7 @@ def _set(mini, dotted: str, value) -> None:
 
 
 def _build_fails(mini, *needles: str) -> str:
-    line = _fails(_build(mini), *needles)
+    line = fails(_build(mini), *needles)
     _no_leftovers(mini["out"])
     return line
 
@@ -123,7 +106,7 @@ def test_recipe_that_is_not_a_mapping(mini, text):
 
 
 def test_recipe_that_is_a_folder(mini, tmp_path):
-    _fails(_build({**mini, "recipe": tmp_path}), str(tmp_path))
+    fails(_build({**mini, "recipe": tmp_path}), str(tmp_path))
 
 
 def test_recipe_not_utf8(mini):
@@ -134,14 +117,14 @@ def test_recipe_not_utf8(mini):
 @pytest.mark.parametrize("option, value", [("--workers", "0"), ("--limit", "0"), ("--limit", "-5"),
                                            ("--seed", "-1"), ("--shard", "3/2"), ("--shard", "x")])
 def test_build_option_out_of_range(mini, option, value):
-    _fails(_build(mini, option, value), option)
+    fails(_build(mini, option, value), option)
     _no_leftovers(mini["out"])
 
 
 def test_out_is_a_file(mini, tmp_path):
     target = tmp_path / "a-file"
     target.write_text("not a folder")
-    _fails(_cli("build", "--recipe", mini["recipe"], "--out", target / "sub", "--workers", "1"), "--out")
+    fails(cli("build", "--recipe", mini["recipe"], "--out", target / "sub", "--workers", "1"), "--out")
 
 
 # --- templates --------------------------------------------------------------------------
@@ -172,7 +155,7 @@ def test_bad_template_text(mini, text, slots, field):
 
 def test_template_lint_refuses_format_injection(mini):
     path = _edit_script(mini, "pseudo_harmful", 0, text="Tell me about {who.__class__} in the ring tonight.")
-    _fails(_cli("templates", "lint", mini["templates"], "--bank", mini["bank"]), str(path), "gs-ph-001", "text")
+    fails(cli("templates", "lint", mini["templates"], "--bank", mini["bank"]), str(path), "gs-ph-001", "text")
 
 
 @pytest.mark.slow
@@ -254,13 +237,13 @@ def test_bank_audio_checked_at_load(mini, case, needle, command):
     if command == "build":
         _build_fails(mini, "crowd-bed", needle)
     else:
-        _fails(_cli("soundbank", "validate", bank), "crowd-bed", needle)
+        fails(cli("soundbank", "validate", bank), "crowd-bed", needle)
 
 
 def test_stereo_bed_that_does_not_cancel_is_accepted(mini):
     bed = _bed()
     _rewrite_clip(mini["bank"], "crowd-bed", np.stack([bed, 0.8 * bed], axis=1), 22050)
-    result = _cli("soundbank", "validate", mini["bank"])
+    result = cli("soundbank", "validate", mini["bank"])
     assert result.exit_code == 0 and result.stdout.strip() == "ok", result.stderr
 
 
@@ -276,7 +259,7 @@ def test_bank_catalogue_numbers(mini, field, value):
 def test_duplicate_catalogue_key(mini):
     path = mini["bank"] / "catalogue.yaml"
     path.write_text(path.read_text() + "bank: other\n")
-    _fails(_cli("soundbank", "validate", mini["bank"]), str(path), "duplicate key 'bank'")
+    fails(cli("soundbank", "validate", mini["bank"]), str(path), "duplicate key 'bank'")
 
 
 def test_bank_file_swapped_for_a_symlink_after_load(mini, tmp_path):
@@ -296,9 +279,9 @@ def test_bank_file_swapped_for_a_symlink_after_load(mini, tmp_path):
 
 def test_render_into_a_missing_folder(tmp_path):
     (tmp_path / "ds").mkdir()
-    _fails(_cli("render", tmp_path / "ds", "x", "-o", tmp_path / "nodir" / "sub" / "clip.wav"), "--output", "nodir")
-    _fails(_cli("render", tmp_path / "ds", "x", "-o", tmp_path / "clip.mp3"), "--output", ".mp3")
-    _fails(_cli("render", tmp_path / "ds", "x", "-o", tmp_path / "ds"), "--output")
+    fails(cli("render", tmp_path / "ds", "x", "-o", tmp_path / "nodir" / "sub" / "clip.wav"), "--out", "nodir")
+    fails(cli("render", tmp_path / "ds", "x", "-o", tmp_path / "clip.mp3"), "--out", ".mp3")
+    fails(cli("render", tmp_path / "ds", "x", "--output", tmp_path / "ds"), "--out")
 
 
 def _junk_dataset(tmp_path: Path, blob: bytes = b"junk") -> Path:
@@ -308,7 +291,7 @@ def _junk_dataset(tmp_path: Path, blob: bytes = b"junk") -> Path:
 
 
 def test_inspect_junk_parquet(tmp_path):
-    _fails(_cli("inspect", _junk_dataset(tmp_path)), "test-00000-of-00001.parquet", "not a readable dataset shard")
+    fails(cli("inspect", _junk_dataset(tmp_path)), "test-00000-of-00001.parquet", "not a readable dataset shard")
 
 
 def test_inspect_parquet_without_aorgen_columns(tmp_path):
@@ -317,17 +300,17 @@ def test_inspect_parquet_without_aorgen_columns(tmp_path):
 
     ds = _junk_dataset(tmp_path)
     pq.write_table(pa.table({"x": [1, 2]}), next(ds.rglob("*.parquet")))
-    _fails(_cli("inspect", ds), "test-00000-of-00001.parquet")
+    fails(cli("inspect", ds), "test-00000-of-00001.parquet")
 
 
 def test_inspect_empty_folder_and_file(tmp_path):
-    _fails(_cli("inspect", tmp_path), "no parquet shards")
+    fails(cli("inspect", tmp_path), "no parquet shards")
     (tmp_path / "f").write_text("x")
-    _fails(_cli("inspect", tmp_path / "f"), "DATASET")
+    fails(cli("inspect", tmp_path / "f"), "DATASET")
 
 
 def test_render_junk_dataset(tmp_path):
-    _fails(_cli("render", _junk_dataset(tmp_path), "row", "-o", tmp_path / "clip.wav"), "parquet")
+    fails(cli("render", _junk_dataset(tmp_path), "row", "-o", tmp_path / "clip.wav"), "parquet")
 
 
 def test_merge_junk_parts(tmp_path):
@@ -337,7 +320,7 @@ def test_merge_junk_parts(tmp_path):
     (part / "recipe.yaml").write_text("name: mini\n")
     (part / "data" / "pseudo_harmful" / "test-00000-of-00001.parquet").write_bytes(b"junk")
     out = tmp_path / "out"
-    _fails(_cli("merge", out, part), "test-00000-of-00001.parquet")
+    fails(cli("merge", out, part), "test-00000-of-00001.parquet")
     _no_leftovers(out)
 
 
@@ -353,18 +336,18 @@ def test_corrupt_generations(tmp_path, command):
     run = _run_dir(tmp_path, "garbage\nmore garbage\n")
     args = {"judge": ["judge", run], "report": ["report", run, "-o", tmp_path / "rep"],
             "compare": ["compare", run, run]}[command]
-    _fails(_cli(*args), "generations.jsonl", "line 1")
+    fails(cli(*args), "generations.jsonl", "line 1")
     assert not (tmp_path / "rep").exists()
 
 
 def test_generations_line_that_is_not_a_record(tmp_path):
     run = _run_dir(tmp_path, json.dumps({"key": "k"}) + "\n")
-    _fails(_cli("judge", run), "generations.jsonl", "line 1")
+    fails(cli("judge", run), "generations.jsonl", "line 1")
 
 
 def test_generations_file_that_is_a_folder(tmp_path):
     (tmp_path / "run" / "generations.jsonl").mkdir(parents=True)
-    _fails(_cli("judge", tmp_path / "run"))
+    fails(cli("judge", tmp_path / "run"))
 
 
 def test_report_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
@@ -380,11 +363,11 @@ def test_report_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
 
 def test_eval_on_a_folder_that_is_not_a_dataset(tmp_path):
     _run_dir(tmp_path, "garbage\n")
-    _fails(_cli("eval", "--dataset", tmp_path / "run", "--model", "x"), "parquet")
+    fails(cli("eval", "--dataset", tmp_path / "run", "--model", "x"), "parquet")
 
 
 def test_eval_on_junk_parquet(tmp_path):
-    _fails(_cli("eval", "--dataset", _junk_dataset(tmp_path), "--model", "x", "--split", "test"), "ds")
+    fails(cli("eval", "--dataset", _junk_dataset(tmp_path), "--model", "x", "--split", "test"), "ds")
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -401,13 +384,13 @@ def test_eval_on_junk_parquet(tmp_path):
     (["no-such-command"], "no-such-command"),
 ])
 def test_other_commands_bad_options(args, needle):
-    _fails(_cli(*args), needle)
+    fails(cli(*args), needle)
 
 
 def test_judge_eval_on_a_non_csv(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes(b"\x00\x01\x02garbage")
-    _fails(_cli("judge-eval", "--xstest", path), "x.csv")
+    fails(cli("judge-eval", "--xstest", path), "x.csv")
 
 
 def test_steering_vector_that_is_not_one(tmp_path):
@@ -497,11 +480,11 @@ def test_bad_augmentation(mini, step, needle):
 def test_judge_eval_on_an_empty_csv(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
-    _fails(_cli("judge-eval", "--xstest", path), "empty.csv", "CSV")
+    fails(cli("judge-eval", "--xstest", path), "empty.csv", "CSV")
 
 
 def test_option_value_that_is_not_yaml(tmp_path):
-    _fails(_cli("judge", _run_dir(tmp_path, ""), "--option", "model=[unclosed"), "--option", "model")
+    fails(cli("judge", _run_dir(tmp_path, ""), "--option", "model=[unclosed"), "--option", "model")
 
 
 def test_eval_on_a_corrupt_run_record(tmp_path):
@@ -525,7 +508,7 @@ def test_unknown_generator_in_a_catalogue(mini):
 @pytest.mark.parametrize("command", [["finetune", "--out", "ft"], ["steer", "fit", "--out", "v.safetensors"]])
 def test_model_that_does_not_exist(tmp_path, command):
     (tmp_path / "ds").mkdir()
-    line = _fails(_cli(*command, "--dataset", tmp_path / "ds", "--model", tmp_path / "no-model"), "no-model")
+    line = fails(cli(*command, "--dataset", tmp_path / "ds", "--model", tmp_path / "no-model"), "no-model")
     assert "model" in line
 
 
@@ -540,7 +523,7 @@ def test_recipe_name_too_long(mini):
 
 
 def test_workers_beyond_reason(mini):
-    _fails(_build(mini, "--workers", "100000"), "--workers")
+    fails(_build(mini, "--workers", "100000"), "--workers")
 
 
 def test_huge_yaml_file_is_not_read(mini):
@@ -550,7 +533,7 @@ def test_huge_yaml_file_is_not_read(mini):
 
 
 def test_judge_on_an_empty_generations_file(tmp_path):
-    _fails(_cli("judge", _run_dir(tmp_path, "")), "generations.jsonl", "no generations")
+    fails(cli("judge", _run_dir(tmp_path, "")), "generations.jsonl", "no generations")
 
 
 def test_two_banks_with_one_name(mini, tmp_path):
@@ -570,7 +553,7 @@ def test_render_a_row_whose_stored_spec_is_corrupt(tmp_path):
 
     ds = _junk_dataset(tmp_path)
     pq.write_table(pa.table({"id": ["r1"], "spec": ["{not a spec"]}), next(ds.rglob("*.parquet")))
-    _fails(_cli("render", ds, "r1", "-o", tmp_path / "clip.wav"), "r1", "spec")
+    fails(cli("render", ds, "r1", "-o", tmp_path / "clip.wav"), "r1", "spec")
 
 
 def test_inspect_rows_with_missing_values_is_a_correct_result(tmp_path):
@@ -582,18 +565,18 @@ def test_inspect_rows_with_missing_values_is_a_correct_result(tmp_path):
     ds = _junk_dataset(tmp_path)
     row = {c: None for c in _COLUMNS} | {"id": "r1", "category": "c", "label": "l"}
     pq.write_table(pa.table({c: [v] for c, v in row.items()}), next(ds.rglob("*.parquet")))
-    result = _cli("inspect", ds)
+    result = cli("inspect", ds)
     assert result.exit_code == 0, result.stderr
     assert "1 clips" in result.stdout and "QC passed: 0 / 1" in result.stdout
 
 
 def test_steering_vector_output_that_is_a_folder(tmp_path):
-    line = _fails(_cli("steer", "fit", "--dataset", tmp_path, "--model", "x", "--out", tmp_path))
+    line = fails(cli("steer", "fit", "--dataset", tmp_path, "--model", "x", "--out", tmp_path))
     assert "--out" in line and ".safetensors" in line
 
 
 def test_usage_errors_are_one_line_and_no_command_shows_the_help():
-    _fails(_cli("build", "--no-such-option"), "build", "--no-such-option")
-    _fails(_cli("inspect", "/no/such/dataset"), "DATASET")
-    result = _cli()
+    fails(cli("build", "--no-such-option"), "build", "--no-such-option")
+    fails(cli("inspect", "/no/such/dataset"), "DATASET")
+    result = cli()
     assert "Usage:" in result.output and "Commands:" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_eval_pipeline import ROWS_PER_LABEL, make_dataset, read_generations
+from tests.evaluate.test_pipeline import ROWS_PER_LABEL, make_dataset, read_generations
 
 from aorgen.errors import AorgenError
 from aorgen.evaluate.samples import load_eval_dataset

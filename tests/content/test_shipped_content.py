@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import yaml
 
 from aorgen.resources import TEMPLATES_DIR
 from aorgen.content.soundbank import builtin_bank_paths, load_bank, validate_bank
 from aorgen.content.templates import CATEGORIES, load_templates
-from conftest import AORGEN
+from tests.conftest import cli
 
 
 def test_shipped_templates_lint_clean():
-    result = subprocess.run([*AORGEN, "templates", "lint"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = cli("templates", "lint")
+    assert result.exit_code == 0, result.stderr[-3000:]
 
 
 def test_shipped_templates_cover_every_category_and_label():
@@ -39,8 +37,8 @@ def test_lint_reports_file_and_line(tmp_path):
     ]}
     path = folder / "games_sports.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    result = subprocess.run([*AORGEN, "templates", "lint", str(tmp_path)], capture_output=True, text=True)
-    assert result.returncode == 2
+    result = cli("templates", "lint", tmp_path)
+    assert result.exit_code == 2
     err = result.stderr
     assert f"{path}:" in err and "x-2: text: near-duplicate" in err
     assert "x-3: scene_tags: unknown scene tag 'no_such_scene'" in err

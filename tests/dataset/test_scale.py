@@ -14,7 +14,7 @@ from aorgen.cli import main
 from aorgen.errors import AorgenError
 from aorgen.dataset.merge import merge
 from aorgen.content.recipe import load_recipe
-from conftest import PROCEDURAL_BANK, file_hashes, write_bank, write_templates
+from tests.conftest import PROCEDURAL_BANK, file_hashes, write_bank, write_templates
 
 pytestmark = pytest.mark.slow  # builds with many workers and shards (fast lane: pytest -m "not slow")
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-import subprocess
-
 from aorgen.dataset.build import build
 from aorgen.dataset.schema import iter_rows
 from aorgen.content.recipe import load_recipe
-from conftest import AORGEN, file_hashes
+from tests.conftest import cli, file_hashes
 
 pytestmark = pytest.mark.slow  # several builds per test (fast lane: pytest -m "not slow")
 
@@ -51,10 +49,9 @@ def test_rows_are_rendered_again_when_the_render_code_changed_or_when_asked(mini
     recipe = load_recipe(mini["recipe"])
     build(recipe, mini["out"], cache_dir=mini["cache"])
     before = file_hashes(mini["out"] / "mini")
-    result = subprocess.run([*AORGEN, "build", "--recipe", str(mini["recipe"]), "--out", str(mini["out"]),
-                             "--cache-dir", str(mini["cache"]), "--overwrite", "--no-reuse"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = cli("build", "--recipe", mini["recipe"], "--out", mini["out"], "--cache-dir", mini["cache"],
+                 "--overwrite", "--no-reuse")
+    assert result.exit_code == 0, result.stderr
     assert "0 reused" in result.stdout
     assert file_hashes(mini["out"] / "mini") == before
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_eval_pipeline import ROWS_PER_LABEL, make_dataset
+from tests.evaluate.test_pipeline import ROWS_PER_LABEL, make_dataset
 
 from aorgen.cli import main
 from aorgen.testing.tiny_models import build_tiny_qwen2_audio
@@ -66,7 +66,7 @@ def test_openai_concurrency_follows_batch_size(setup, monkeypatch):
     import threading
     from http.server import ThreadingHTTPServer
 
-    from test_eval_models import FakeEndpoint
+    from tests.evaluate.test_models import FakeEndpoint
 
     import aorgen.evaluate.run as run_module
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from aorgen.errors import AorgenError
 from aorgen.dataset.publish import publish
-from conftest import AORGEN
+from tests.conftest import cli, fails
 
 
 class FakeApi:
@@ -46,7 +44,6 @@ def test_publish_refuses_a_folder_that_is_not_a_dataset(tmp_path):
 
 
 def test_publish_cli_error_is_one_line_without_the_token(tmp_path):
-    result = subprocess.run([*AORGEN, "publish", str(tmp_path), "--repo-id", "nameonly"],
-                            capture_output=True, text=True, env={"HF_TOKEN": "hf_secret", "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    result = cli("publish", tmp_path, "--repo-id", "nameonly", env={"HF_TOKEN": "hf_secret"})
+    fails(result, str(tmp_path))
     assert "hf_secret" not in result.stderr + result.stdout

@@ -20,7 +20,7 @@ from aorgen.importers.remote import detect_layout
 from aorgen.importers.tags import DEFAULT_TAGS, normalise_label
 from aorgen.render.loudness import integrated_loudness
 from aorgen.content.soundbank import builtin_bank_paths, load_bank, validate_bank
-from conftest import file_hashes
+from tests.conftest import file_hashes
 
 RATE = 16000
 
