@@ -118,8 +118,8 @@ class IntelligibilityConfig(_Strict):
     redraw_on_mixture: bool = False  # a mixture over mixture_threshold is re-drawn too (not only QC-failed)
     scoring: Literal["whisper", "strict"] = "whisper"  # strict: also WER on plain words (intelligibility.SCORERS)
     full_window: bool = True  # faster-whisper: Whisper's 30 s window; false: the clip's length (faster, riskier)
-    # "when needed": the stem is heard only where the heard mixture leaves the verdict open
-    # (aorgen.plan.gate.hear); "always": every stem too (its transcript then fills every row's column)
+    # "when needed": the stem is not heard where the mixture already fails and is re-drawn
+    # (aorgen.plan.gate.hear); "always": every stem
     hear_stem: Literal["when needed", "always"] = "when needed"
     # faster-whisper: "listener" hears as faster-whisper's own transcribe does (timestamps, 30 s
     # window) and fails a transcript it would have re-decoded by sampling (Whisper unsure);

@@ -92,7 +92,7 @@ def tables(stats: DatasetStats) -> dict[str, str]:
     wers, mixture_wers = stats.values("asr_wer"), stats.values("asr_mixture_wer")
     passed = stats.values("qc_passed")
     lines = [f"- QC passed: {_share(sum(bool(p) for p in passed), len(passed))}"]
-    for what, heard in (("Speech stems (heard where the mixture left the verdict open)", wers),
+    for what, heard in (("Speech stems", wers),
                         ("Mixtures", mixture_wers)):
         lines += [f"- {what} heard by the ASR at WER ≤ {level}: {_share(sum(w <= level for w in heard), len(heard))}"
                   for level in WER_LEVELS if heard]

@@ -205,9 +205,10 @@ def test_tiny_en_hears_flite_and_each_distinct_clip_is_heard_once(tiny_en, tmp_p
 
 
 @pytest.mark.parametrize("hear_stem", ["when needed", "always"])
-def test_the_stem_is_heard_only_where_the_mixture_leaves_the_verdict_open(hear_stem, monkeypatch):
-    """A mixture heard at the stem's threshold settles the clip (kept), one over its re-drawing
-    threshold settles it too (re-drawn); in between, the stem decides."""
+def test_the_stem_is_heard_unless_a_failing_mixture_settles_the_clip(hear_stem, monkeypatch):
+    """A mixture over its re-drawing threshold settles the clip (re-drawn, stem unheard);
+    otherwise the stem is heard and decides, even under a mixture heard perfectly (Whisper
+    can hear the speech better over the bed than alone)."""
     from types import SimpleNamespace
 
     from aorgen.content.recipe import IntelligibilityConfig
@@ -215,8 +216,8 @@ def test_the_stem_is_heard_only_where_the_mixture_leaves_the_verdict_open(hear_s
 
     said = "how do i shoot him from here"
     mixtures = {"perfect": said, "open": "how do i shoot him from hear", "lost": "the crowd roars",
-                "open-bad-stem": "how do i shoot him from hear"}
-    stems = {"open-bad-stem": "who do i boot them"}
+                "open-bad-stem": "how do i shoot him from hear", "perfect-bad-stem": said}
+    stems = {"open-bad-stem": "who do i boot them", "perfect-bad-stem": "how do i shoot him from hear"}
     asked: list[tuple[str, str]] = []
 
     class Scripted:
@@ -235,10 +236,10 @@ def test_the_stem_is_heard_only_where_the_mixture_leaves_the_verdict_open(hear_s
                                    scoring="strict", hear_stem=hear_stem)
     heard = gate_module.hear(specs, config, SimpleNamespace(cache_dir=None))
     assert {i: h.flagged for i, h in heard.items()} == {
-        "perfect": False, "open": False, "lost": True, "open-bad-stem": True}
+        "perfect": False, "open": False, "lost": True, "open-bad-stem": True, "perfect-bad-stem": True}
     stems_heard = {i for i, part in asked if part == "speech"}
-    assert stems_heard == (set(mixtures) if hear_stem == "always" else {"open", "open-bad-stem"})
-    assert heard["perfect"].speech is None or hear_stem == "always"
+    assert stems_heard == (set(mixtures) if hear_stem == "always" else set(mixtures) - {"lost"})
+    assert heard["lost"].speech is None or hear_stem == "always"
     assert "mixture WER 1.00" in heard["lost"].reason()
     assert heard["open-bad-stem"].record(2) == {"id": "open-bad-stem", "attempt": 2, "speech_wer": 0.7143,
                                                 "mixture_wer": 0.1429, "snr_db": 10.0, "flagged": True}
@@ -306,8 +307,8 @@ def test_build_with_the_real_gate_writes_transcripts_and_wer_columns(mini, tiny_
             for r in pq.read_table(f, columns=["id", "snr_db", "asr_transcript", "asr_wer", "asr_mixture_wer",
                                                "qc_passed", "spec"]).to_pylist()]
     assert len(rows) + len(summary.dropped) == 5
-    for row in rows:  # the stem is heard unless a mixture heard at WER <= 0.1 settled it
-        assert (row["asr_transcript"] and row["asr_wer"] <= 0.1) or row["asr_mixture_wer"] <= 0.1
+    for row in rows:  # a kept clip's stem is always heard
+        assert row["asr_transcript"] and row["asr_wer"] <= 0.1
         assert (row["asr_mixture_wer"] is not None) == (row["snr_db"] < 5)
         if row["asr_mixture_wer"] is not None and row["asr_mixture_wer"] > 0.25:
             assert not row["qc_passed"]
