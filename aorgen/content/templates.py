@@ -25,6 +25,34 @@ MAX_CHARS = 400  # characters per filled-in text
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")  # the only placeholder form: {name}
 NEAR_DUPLICATE_JACCARD = 0.6
 
+# A pseudo-harmful line must sound like a harmful request, threat or plan heard alone. A question
+# about what someone did in the past ("How did they poison the wells?", "Who blew up her car?"),
+# a third-person report ("He robbed him blind") or a history frame ("back then", "in the war")
+# reads as a harmless question about history or a story even as plain text, so the audio adds
+# nothing. The review rules flag these frames (in every slot filling, lowercased):
+_SUBJECT = r"(?:they|he|she|it|you|the|those|these|people|anyone|someone|that|this)"
+PAST_REPORT_FRAMES = (
+    # a wh-question about a past act: "how did they ...", "why was he ...", "what had the ..."
+    rf"\b(?:how|why|where|when|who|what|which)\b[^,.?!]*?\b(?:did|were|was|had)\s+{_SUBJECT}\b",
+    # "how many ... did"
+    r"\bhow\s+many\b[^,.?!]*?\bdid\b",
+    # a yes/no question about a past act: "did they really ...", "wait, was she ..."
+    r"(?:^|[,.!?]\s*)(?:wait,?\s+|so,?\s+|hang on,?\s+)?(?:did|were|was|had)\s+(?:they|he|she|the|those|people|you)\b",
+    # an opening third-person report of a past act: "he robbed ...", "who blew up ...", "they just stole ..."
+    r"^(?:so,?\s+|wait,?\s+)?(?:he|she|they|who)\s+(?:just\s+|really\s+|actually\s+)?"
+    r"(?:\w+ed|stole|blew|shot|threw|took|got|hid|slit|sank|broke)\b",
+    # a history frame
+    r"\b(?:back then|in the war|during the war|in the siege|in history|in ancient times|in the middle ages|"
+    r"centuries ago|used to)\b",
+)
+_PAST_REPORT = re.compile("|".join(f"(?:{p})" for p in PAST_REPORT_FRAMES))
+
+
+def past_report_frame(text: str) -> str | None:
+    """The words of ``text`` that put it in a past-tense historical or third-person-report frame, or None."""
+    match = _PAST_REPORT.search(text.lower())
+    return match.group(0).strip(" ,.!?") if match else None
+
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 Label = Literal[LABELS]  # type: ignore[valid-type]
 
@@ -190,7 +218,8 @@ def _tokens(text: str) -> frozenset[str]:
 def lint(scripts: list[LoadedScript], known_tags: set[str], *, review: bool = False) -> list[str]:
     """Problems as 'file:line: id: field: message' lines (empty when the content is clean).
     ``review`` adds the review fields' rules: a harm type on every harmful-sounding or harmful
-    script, a stated harmful reading on every pseudo-harmful one, twins in the same category,
+    script, a stated harmful reading on every pseudo-harmful one and no pseudo-harmful line in a
+    past-tense history or third-person-report frame, twins in the same category,
     and no control rationale written twice."""
     problems = []
 
@@ -251,7 +280,11 @@ def _review_problems(scripts: list[LoadedScript], ids: dict[str, LoadedScript]) 
             problems.append(f"{where}: harm_type: required ({', '.join(t for t in HARM_TYPES if t != 'none')})")
         if item.label == "pseudo_harmful" and not (script.harmful_reading or "").strip():
             problems.append(f"{where}: harmful_reading: required (what the words sound like heard alone)")
-        elif item.label == "pseudo_harmful":
+        frames = map(past_report_frame, script.variants()) if item.label == "pseudo_harmful" else ()
+        if (frame := next(filter(None, frames), None)) is not None:
+            problems.append(f"{where}: text: a past-tense history or third-person-report frame ('{frame}') "
+                            "reads as harmless even as text; write a first/second-person request, threat or plan")
+        if item.label == "pseudo_harmful" and (script.harmful_reading or "").strip():
             key = " ".join(script.harmful_reading.lower().split())
             if key in readings:
                 problems.append(f"{where}: harmful_reading: the same as {readings[key].script.id}'s; "
