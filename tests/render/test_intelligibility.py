@@ -275,7 +275,7 @@ def test_failing_clips_are_redrawn_with_a_new_seed_then_dropped_with_their_reaso
     recipe = load_recipe(_flite_recipe(mini))
     the_plan = plan(recipe)
     originals = {s.id: s for s in the_plan.specs}
-    monkeypatch.setitem(gate_module._TRANSCRIBERS, ("faster-whisper", "", 0), Deaf())
+    monkeypatch.setattr(gate_module, "transcriber_for", lambda config: Deaf())
     seen: list[tuple[int, int, int]] = []
     result = gate_module.gate(the_plan, recipe.intelligibility, cache_dir=mini["cache"],
                               progress=lambda *step: seen.append(step))
