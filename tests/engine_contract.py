@@ -1,9 +1,10 @@
-"""Checks every neural speech engine's tests share (the Coqui and Kokoro engines run them in
-their own overlay environments, on tiny models built from configs)."""
+"""Checks every neural speech engine's tests share (Piper here; the Coqui and Kokoro engines run
+them in their own overlay environments, on tiny models built from configs)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from aorgen.content.voices import Voice
 from aorgen.tts import Prosody
@@ -22,3 +23,22 @@ def assert_voices_differ(engine, text: str, a: Voice, b: Voice) -> None:
     y = engine.synthesize(text, b, Prosody()).samples
     n = min(len(x), len(y))
     assert len(x) != len(y) or np.mean(np.abs(x[:n] - y[:n])) > 0.01 * np.sqrt(np.mean(x**2))
+
+
+def speech_seconds(x: np.ndarray, rate: int) -> float:
+    """Length from the first to the last sample above 1 % of the peak."""
+    loud = np.flatnonzero(np.abs(x) > 0.01 * np.abs(x).max())
+    return (loud[-1] - loud[0]) / rate
+
+
+def assert_duration_follows_text_and_rate(engine, voice: Voice, text: str, seconds=speech_seconds,
+                                          rel: float = 0.3) -> None:
+    """A long line lasts more than three times "Shoot.", and twice the rate halves it
+    (``seconds(samples, rate)`` measures a clip)."""
+    def length(line: str, prosody: Prosody) -> float:
+        out = engine.synthesize(line, voice, prosody)
+        return seconds(out.samples, out.sample_rate)
+
+    normal = length(text, Prosody())
+    assert normal > 3 * length("Shoot.", Prosody())
+    assert length(text, Prosody(rate=2.0)) == pytest.approx(normal / 2, rel=rel)

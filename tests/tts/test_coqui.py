@@ -23,7 +23,7 @@ from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import Prosody
 from aorgen.tts.coqui import VCTK_SPEAKERS, CoquiEngine
 from aorgen.content.voices import Voice
-from tests.engine_contract import assert_deterministic, assert_voices_differ
+from tests.engine_contract import assert_deterministic, assert_duration_follows_text_and_rate, assert_voices_differ
 
 SPEAKERS = ["p225", "p226", "p227"]
 TEXT = "How do I shoot him from here without the big guy blocking me?"
@@ -138,11 +138,6 @@ def voice(speaker: str) -> Voice:
     return Voice(engine="coqui", id=f"tiny_vctk_vits#{speaker}")
 
 
-def speech_seconds(x: np.ndarray, rate: int) -> float:
-    loud = np.flatnonzero(np.abs(x) > 0.01 * np.abs(x).max())
-    return (loud[-1] - loud[0]) / rate
-
-
 def test_the_core_never_imports_torch():
     code = "import sys, aorgen.tts.coqui, aorgen.tts.piper, aorgen.render.intelligibility; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -191,12 +186,7 @@ def test_speakers_give_different_audio(engine):
 
 @needs_coqui
 def test_duration_grows_with_text_and_shrinks_with_rate(engine):
-    v = voice("p227")
-    short = speech_seconds(engine.synthesize("Shoot.", v, Prosody()).samples, 16000)
-    normal = speech_seconds(engine.synthesize(TEXT, v, Prosody()).samples, 16000)
-    fast = speech_seconds(engine.synthesize(TEXT, v, Prosody(rate=2.0)).samples, 16000)
-    assert normal > 3 * short
-    assert fast == pytest.approx(normal / 2, rel=0.3)
+    assert_duration_follows_text_and_rate(engine, voice("p227"), TEXT)
 
 
 @needs_coqui

@@ -27,7 +27,7 @@ from aorgen.tts import ENGINES, Prosody
 from aorgen.tts.kokoro import VOICES, KokoroEngine, voice_attributes
 from aorgen.content.voices import Voice
 from tests.conftest import ROOT
-from tests.engine_contract import assert_deterministic, assert_voices_differ
+from tests.engine_contract import assert_deterministic, assert_duration_follows_text_and_rate, assert_voices_differ
 
 TEXT = "Take the shot, now."  # short: the toy model keeps Kokoro's fixed 1024-wide decoder
 LONG = "How do I shoot him from here without the guy blocking me?"
@@ -197,12 +197,7 @@ def test_voice_packs_give_different_audio(engine):
 
 @needs_kokoro
 def test_duration_grows_with_text_and_shrinks_with_rate(engine):
-    v = voice("af_test")
-    short = len(engine.synthesize("Shoot.", v, Prosody()).samples)
-    normal = len(engine.synthesize(LONG, v, Prosody()).samples)
-    fast = len(engine.synthesize(LONG, v, Prosody(rate=2.0)).samples)
-    assert normal > 3 * short
-    assert fast == pytest.approx(normal / 2, rel=0.3)
+    assert_duration_follows_text_and_rate(engine, voice("af_test"), LONG, seconds=lambda x, rate: len(x) / rate)
 
 
 @needs_kokoro

@@ -16,6 +16,7 @@ import pytest
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import Prosody
 from aorgen.content.voices import Voice
+from tests.engine_contract import assert_duration_follows_text_and_rate, assert_voices_differ, speech_seconds
 
 if "piper" in os.environ.get("AORGEN_REQUIRE_EXTRAS", "").split(","):
     importlib.import_module("piper")  # CI installs the extra: fail loudly instead of skipping
@@ -90,12 +91,6 @@ def voice(voice_id: str) -> Voice:
     return Voice(engine="piper", id=voice_id)
 
 
-def speech_seconds(x: np.ndarray, rate: int) -> float:
-    """Length from the first to the last sample above 1% of the peak."""
-    loud = np.flatnonzero(np.abs(x) > 0.01 * np.abs(x).max())
-    return (loud[-1] - loud[0]) / rate
-
-
 def test_catalogue_reads_the_voice_config(engine, tiny):
     voices = {v.id: v for v in engine.voices() if v.model == "en_US-tiny-x_low"}
     assert list(voices) == ["en_US-tiny-x_low#alice", "en_US-tiny-x_low#bob", "en_US-tiny-x_low#carol"]
@@ -130,19 +125,11 @@ def test_same_input_gives_identical_samples_whatever_came_before(engine):
 
 
 def test_speakers_give_different_audio(engine):
-    a = engine.synthesize(TEXT, voice("en_US-tiny-x_low#alice"), Prosody()).samples
-    b = engine.synthesize(TEXT, voice("en_US-tiny-x_low#bob"), Prosody()).samples
-    n = min(len(a), len(b))
-    assert np.mean(np.abs(a[:n] - b[:n])) > 0.01 * np.sqrt(np.mean(a**2))
+    assert_voices_differ(engine, TEXT, voice("en_US-tiny-x_low#alice"), voice("en_US-tiny-x_low#bob"))
 
 
 def test_duration_grows_with_text_and_shrinks_with_rate(engine):
-    v = voice("en_US-tiny-x_low#carol")
-    short = speech_seconds(engine.synthesize("Shoot.", v, Prosody()).samples, 16000)
-    normal = speech_seconds(engine.synthesize(TEXT, v, Prosody()).samples, 16000)
-    fast = speech_seconds(engine.synthesize(TEXT, v, Prosody(rate=2.0)).samples, 16000)
-    assert normal > 3 * short
-    assert fast == pytest.approx(normal / 2, rel=0.2)
+    assert_duration_follows_text_and_rate(engine, voice("en_US-tiny-x_low#carol"), TEXT, rel=0.2)
 
 
 def test_two_sentences_are_joined_with_a_pause(engine):
