@@ -47,7 +47,7 @@ def steer():
 def steer_fit(dataset, model, out, method, run, judge, split, dtype, layer, seed, kl_threshold, induce_threshold,
               prune_fraction, k, alpha, lambda_, layers, refusal):
     """Fit a refusal direction from the language model's decoder hidden states."""
-    from aorgen.mitigate.steering import CAUSAL_METHODS, fit_from_dataset
+    from aorgen.mitigate.fit_vector import CAUSAL_METHODS, fit_from_dataset
 
     extra = {}
     if method in CAUSAL_METHODS:

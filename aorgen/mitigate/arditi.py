@@ -48,7 +48,8 @@ from aorgen.mitigate.refusal import (
     refusal_score,
     refusal_token_ids,
 )
-from aorgen.mitigate.steering import SteeringVector, _holdout_split, _output_tensor, apply_steering
+from aorgen.mitigate.fit_vector import _holdout_split
+from aorgen.mitigate.steering import SteeringVector, _output_tensor, apply_steering
 from aorgen.mitigate.training import DEFAULT_INSTRUCTION, ChatCollator, TrainExample, last_token_index, move_batch
 
 torch = require("torch", extra="train")

@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 
 from aorgen.errors import AorgenError, require
 from aorgen.mitigate.model import decoder_layers, model_id
-from aorgen.mitigate.steering import SteeringVector, collect_hidden_states, diff_of_means
+from aorgen.mitigate.fit_vector import diff_of_means
+from aorgen.mitigate.steering import SteeringVector, collect_hidden_states
 from aorgen.mitigate.training import DEFAULT_INSTRUCTION, TrainExample
 
 torch = require("torch", extra="train")

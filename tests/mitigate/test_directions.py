@@ -14,6 +14,7 @@ pytest.importorskip("transformers")
 
 from aorgen.errors import AorgenError  # noqa: E402
 from aorgen.mitigate import arditi, overrefusal, sarsteer  # noqa: E402
+from aorgen.mitigate import fit_vector as fit  # noqa: E402
 from aorgen.mitigate import steering as st  # noqa: E402
 from aorgen.mitigate.model import decoder_layers, load_model_and_processor, unembedding  # noqa: E402
 from aorgen.mitigate.refusal import batch_logits, refusal_score, refusal_token_ids  # noqa: E402
@@ -63,7 +64,7 @@ def test_candidates_are_means_per_layer_and_position(tiny, examples):
     directions, tokens = arditi.candidate_directions(model, processor, harmful, harmless, batch_size=3)
     n_layers, hidden = len(decoder_layers(model)), unembedding(model).in_features
     assert directions.shape == (n_layers, len(tokens), hidden) and tokens[0] == "<|im_end|>"
-    last = st.diff_of_means(st.collect_hidden_states(model, processor, harmful),
+    last = fit.diff_of_means(st.collect_hidden_states(model, processor, harmful),
                             st.collect_hidden_states(model, processor, harmless))
     assert torch.allclose(directions[:, -1], last, atol=1e-5)
     assert (directions[:, 0] - directions[:, -1]).norm() > 0.05 * directions[:, -1].norm()  # positions differ

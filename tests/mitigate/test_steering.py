@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from aorgen.errors import AorgenError  # noqa: E402
+from aorgen.mitigate import fit_vector as fit  # noqa: E402
 from aorgen.mitigate import steering as st  # noqa: E402
 from aorgen.mitigate.model import decoder_layers, language_model, load_model_and_processor, unembedding  # noqa: E402
 from aorgen.mitigate.training import ChatCollator, load_examples, move_batch  # noqa: E402
@@ -41,17 +42,17 @@ def test_fitted_direction_separates_two_synthetic_classes():
     hidden = 32
     planted = torch.nn.functional.normalize(torch.randn(hidden, generator=torch.Generator().manual_seed(1)), dim=0)
     refuse, comply = _clouds(200, hidden, planted, gap=6.0, seed=2)
-    v = st.diff_of_means(refuse, comply)
+    v = fit.diff_of_means(refuse, comply)
     assert torch.nn.functional.cosine_similarity(v, planted, dim=0) > 0.9
     test_refuse, test_comply = _clouds(200, hidden, planted, gap=6.0, seed=3)  # fresh samples
-    assert st.auroc((test_refuse @ v).numpy(), (test_comply @ v).numpy()) > 0.99
+    assert fit.auroc((test_refuse @ v).numpy(), (test_comply @ v).numpy()) > 0.99
 
 
 def test_auroc_and_fisher_known_values():
-    assert st.auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
-    assert st.auroc(np.array([0.0, 1.0]), np.array([2.0, 3.0])) == 0.0
-    assert st.auroc(np.array([1.0]), np.array([1.0])) == 0.5
-    assert st.fisher_ratio(np.array([1.0, 3.0]), np.array([-1.0, -3.0])) == pytest.approx(16 / 2)
+    assert fit.auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
+    assert fit.auroc(np.array([0.0, 1.0]), np.array([2.0, 3.0])) == 0.0
+    assert fit.auroc(np.array([1.0]), np.array([1.0])) == 0.5
+    assert fit.fisher_ratio(np.array([1.0, 3.0]), np.array([-1.0, -3.0])) == pytest.approx(16 / 2)
 
 
 def test_layer_sweep_picks_the_separating_layer_and_breaks_ties_early():
@@ -62,13 +63,13 @@ def test_layer_sweep_picks_the_separating_layer_and_breaks_ties_early():
     sep_r, sep_c = _clouds(n, hidden, direction, gap=8.0, seed=5)
     refuse = torch.stack([noise_r, sep_r, noise_r, noise_r, noise_r])
     comply = torch.stack([noise_c, sep_c, noise_c, noise_c, noise_c])
-    layer, scores = st.select_layer(refuse, comply, seed=0)
+    layer, scores = fit.select_layer(refuse, comply, seed=0)
     assert layer == 1
     assert sorted(scores) == [0, 1, 2, 3]  # first 80% of 5 layers
     assert scores[1]["auroc"] > 0.95 and scores[0]["auroc"] < scores[1]["auroc"]
     same = torch.stack([sep_r, sep_r, sep_r])
     same_c = torch.stack([sep_c, sep_c, sep_c])
-    assert st.select_layer(same, same_c, candidates=[1, 2])[0] == 1
+    assert fit.select_layer(same, same_c, candidates=[1, 2])[0] == 1
 
 
 def _last_logits(model, batch):
@@ -103,10 +104,10 @@ def test_additive_hook_moves_logits_along_the_vector_and_is_removed(tiny, exampl
 
 def test_ablation_removes_the_direction_from_every_layer(tiny, examples):
     model, processor = tiny
-    refuse, comply = st.contrast_classes(examples)
+    refuse, comply = fit.contrast_classes(examples)
     hs_r = st.collect_hidden_states(model, processor, refuse)
     hs_c = st.collect_hidden_states(model, processor, comply)
-    vector = st.SteeringVector(vector=st.diff_of_means(hs_r[0], hs_c[0]), layer=0, method="contrast", mode="ablate")
+    vector = st.SteeringVector(vector=fit.diff_of_means(hs_r[0], hs_c[0]), layer=0, method="contrast", mode="ablate")
     plain = st.collect_hidden_states(model, processor, refuse)
     assert (plain @ vector.unit).abs().max() > 1e-3
     with st.apply_steering(model, vector):
@@ -117,14 +118,14 @@ def test_ablation_removes_the_direction_from_every_layer(tiny, examples):
 
 def test_fit_save_load_roundtrip(tiny, examples, tmp_path):
     model, processor = tiny
-    refuse, comply = st.contrast_classes(examples)
-    vec = st.fit_steering_vector(model, processor, refuse, comply, method="contrast", coefficient=-2.0)
+    refuse, comply = fit.contrast_classes(examples)
+    vec = fit.fit_steering_vector(model, processor, refuse, comply, method="contrast", coefficient=-2.0)
     n_layers = len(decoder_layers(model))
     assert 0 <= vec.layer < n_layers and set(vec.layer_scores) == set(range(n_layers))
     assert vec.n_per_class == {"refuse": 3, "comply": 3}
     hs_r = st.collect_hidden_states(model, processor, refuse)
     hs_c = st.collect_hidden_states(model, processor, comply)
-    assert torch.allclose(vec.vector, st.diff_of_means(hs_r[vec.layer], hs_c[vec.layer]))
+    assert torch.allclose(vec.vector, fit.diff_of_means(hs_r[vec.layer], hs_c[vec.layer]))
 
     path = vec.save(tmp_path / "refusal")
     assert path.suffix == ".safetensors"
@@ -143,7 +144,7 @@ def test_response_mean_position_and_judged_classes(tiny, examples):
     model, processor = tiny
     refused = {e.id: e.label != "benign_control" for e in examples if e.label != "pseudo_harmful"}
     responses = {e.id: "I'm sorry, I can't." if refused[e.id] else "Sure!" for e in examples if e.id in refused}
-    refuse, comply = st.judged_classes(examples, refused, responses)
+    refuse, comply = fit.judged_classes(examples, refused, responses)
     assert {e.label for e in refuse} == {"harmful_contrast"}
     assert {e.label for e in comply} == {"benign_control"}
     assert all(e.target == responses[e.id] for e in refuse + comply)
