@@ -53,6 +53,9 @@ class VoicesConfig(_Strict):
     balance: list[Literal["gender", "accent", "engine"]] = ["gender", "accent"]
     rates: list[Annotated[float, Field(ge=0.25, le=4)]] = Field([0.9, 1.0, 1.1], min_length=1)
     pitch: PitchRange = PitchRange(low=0.9, high=1.1)
+    # the speaker's energy share above 1 kHz is lifted to at least this (aorgen.render.presence);
+    # None: voices as synthesised
+    presence: float | None = Field(None, gt=0, lt=1)
 
 
 class SceneConfig(_Strict):

@@ -312,6 +312,7 @@ def _sample(recipe: Recipe, k: int, order: list[LoadedScript], groups: list[list
             prosody=Prosody(rate=rate, pitch=_pitch(voice, round(float(rng.uniform(recipe.voices.pitch.low,
                                                                                  recipe.voices.pitch.high)), 3)),
                             style=style),
+            presence=recipe.voices.presence,
         ),
         background=BackgroundSpec(source=_ref(*bed), offset_s=round(float(rng.uniform(0, bed[1].duration_s)), 3)),
         events=events,

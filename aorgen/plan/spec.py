@@ -23,6 +23,15 @@ class SpeechSpec(_Frozen):
     accent: str
     text: str  # what the engine is given (normalised transcript)
     prosody: Prosody
+    presence: float | None = None  # target energy share above 1 kHz (aorgen.render.presence); None: as synthesised
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler):
+        """``presence`` is left out while unset, so older specs' JSON is unchanged."""
+        data = handler(self)
+        if data.get("presence", 0) is None:
+            del data["presence"]
+        return data
 
 
 class SourceRef(_Frozen):

@@ -16,6 +16,7 @@ import soxr
 from aorgen.render.augment import apply_augmentations
 from aorgen.render.cache import ArrayCache, content_key
 from aorgen.errors import AorgenError
+from aorgen.render.presence import lift
 from aorgen.render.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
 from aorgen.render.room import RoomResponse, impulse_response
 from aorgen.render.scene import event_onset, loop_to_length, mix, mix_alone, output_level, place, to_pcm16
@@ -124,21 +125,25 @@ class RenderContext:
 
 
 def speech_key(speech: SpeechSpec, sample_rate: int) -> str:
-    """The speech cache key: engine, engine version, voice, text, prosody, rate."""
+    """The speech cache key: engine, engine version, voice, text, prosody, rate (and the
+    presence target, when set)."""
     return content_key("speech", SPEECH_PIPELINE, speech.engine, get_engine(speech.engine).version,
-                       speech.voice_id, speech.text, speech.prosody, sample_rate)
+                       speech.voice_id, speech.text, speech.prosody, sample_rate,
+                       *(() if speech.presence is None else (("presence", speech.presence),)))
 
 
 def speech_audio(speech: SpeechSpec, sample_rate: int, cache: ArrayCache) -> np.ndarray:
-    """Synthesised speech at ``sample_rate``, cached by engine, version, voice, text, prosody."""
+    """Synthesised speech at ``sample_rate`` (its presence lifted where the spec says), cached
+    by engine, version, voice, text, prosody."""
     engine = get_engine(speech.engine)
     key = speech_key(speech, sample_rate)
 
     def compute() -> np.ndarray:
         voice = Voice(engine=speech.engine, id=speech.voice_id, gender=speech.gender, accent=speech.accent)
         out = engine.synthesize(speech.text, voice, speech.prosody)
-        samples = soxr.resample(out.samples, out.sample_rate, sample_rate)
-        return _trim_silence(samples.astype(np.float32), sample_rate)
+        samples = _trim_silence(soxr.resample(out.samples, out.sample_rate, sample_rate).astype(np.float32),
+                                sample_rate)
+        return samples if speech.presence is None else lift(samples, sample_rate, speech.presence)
 
     return cache.get_or_compute(key, compute)
 
