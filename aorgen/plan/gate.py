@@ -1,15 +1,16 @@
-"""The intelligibility gate: between plan and render, Whisper hears every clip's speech stem
-(the speech as the clip carries it, room included, no background) and its mixture where the
-SNR can mask it (the v1 recipe: every mixture, whole, as a listener hears it); a clip whose
-speech (or, with ``redraw_on_mixture``, mixture) is heard with too many word errors is drawn
-again from the next attempt's seed (``plan.redraw``: same script, voice group, SNR band and
-rate, so the balance holds) and dropped, with its reason, after the recipe's ``attempts``.
+"""The intelligibility gate: between plan and render, Whisper hears each clip's mixture where
+the SNR can mask it (the v1 recipe: every mixture, whole, as listen.py hears it) and its
+speech stem (the speech as the clip carries it, room included, no background) unless the
+mixture already fails; a clip whose speech (or, with ``redraw_on_mixture``, mixture) is heard
+with too many word errors, or that Whisper is unsure of, is drawn again from the next
+attempt's seed (``plan.redraw``: same script, voice group, SNR band and rate, so the balance
+holds) and dropped, with its reason, after the recipe's ``attempts``; ``gate_pairs`` does the
+same for the minimal pairs in a new scene, re-drawing their scene.
 
 Cheap without being weakened: each clip is heard once, its transcripts cached by the
 transcriber and its spec (the render is a function of the spec, so a rebuild neither renders
-nor hears again), optionally the encoder window fits the clip (``full_window: false``), the
-renders the gate makes fill the premix cache the build then uses, and checks run on the
-build's workers."""
+nor hears again), a stem is not heard under a failing mixture, the renders the gate makes
+fill the premix cache the build then uses, and checks run on the build's workers."""
 
 from __future__ import annotations
 
@@ -103,9 +104,6 @@ class _Lazy:
         self.listener = config.backend == "faster-whisper" and config.decoding == "listener"
         self.identity = transcriber_identity(config.backend, config.model) + \
             ("-listener" if self.listener else "" if config.full_window else "-clipwin2")
-
-    def transcribe(self, audio, batch_size: int = 8) -> list[str]:
-        return self._model().transcribe(audio, batch_size)
 
     def hear(self, samples: np.ndarray, rate: int) -> tuple[str, bool]:
         """(text, whether Whisper's own decoding would keep it): the listener's decoding

@@ -28,9 +28,10 @@ def high_share(x: np.ndarray, rate: int) -> float:
 
 def lift_gain(share: float, target: float) -> float:
     """Gain ``a`` of the high-passed copy that brings ``share`` to ``target`` (0 when it is there)."""
-    if share >= target or share <= 0:
-        return 0.0 if share >= target else 10 ** (MAX_LIFT_DB / 20) - 1
-    return float(min(np.sqrt(target * (1 - share) / (share * (1 - target))) - 1, 10 ** (MAX_LIFT_DB / 20) - 1))
+    cap = 10 ** (MAX_LIFT_DB / 20) - 1
+    if share >= target:
+        return 0.0
+    return cap if share <= 0 else float(min(np.sqrt(target * (1 - share) / (share * (1 - target))) - 1, cap))
 
 
 def lift(x: np.ndarray, rate: int, target: float) -> np.ndarray:
