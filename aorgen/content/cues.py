@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aorgen.render.channels import HALL_TAIL_S
 from aorgen.errors import AorgenError
-from aorgen.content.recipe import Recipe
+from aorgen.content.recipe import CueConfig, Recipe
 from aorgen.resources import TEMPLATES_DIR
 from aorgen.plan.spec import CueSpec, SampleSpec, SpeechSpec
 from aorgen.content.textnorm import normalise
@@ -30,6 +30,7 @@ MIN_LINES, MAX_LINES = 3, 6
 # voices say 2.7-3.0 words a second, short lines with pauses as few as 1.85
 WORDS_PER_S = 2.2
 LEAD_MARGIN_S = 0.6  # the cue starts 0.2 s into the clip and ends 0.4 s before the speech
+DURING_START_S = 0.3  # a cue under the speech starts this long after the speech does
 SHORT_WORDS = 4  # every tag has a line this short: it fits the shortest (3 s) lead-in
 # a cue names the benign situation; none of these words (or their forms) may appear in one
 HARMFUL_WORDS = (
@@ -113,16 +114,26 @@ def lint_cues(book: CueBook, needed_tags: set[str], known_tags: set[str] | None 
     return problems
 
 
+def cue_anchors(config: CueConfig, rng: np.random.Generator) -> list[str]:
+    """Where a clip has cues (the lead-in, under the speech, after it), one draw per anchor."""
+    shares = (("before", config.probability), ("during", config.during_probability),
+              ("after", config.after_probability))
+    return [anchor for anchor, p in shares if rng.random() < p]
+
+
 def draw_cues(spec: SampleSpec, book: CueBook, voices: list[Voice], recipe: Recipe,
-              rng: np.random.Generator) -> SampleSpec:
+              rng: np.random.Generator, anchors: list[str] | None = None) -> SampleSpec:
     """``spec`` with its cues drawn (none for a clip the probabilities leave out or a scene
-    with no cues) and its ``context`` saying what they are. The voice is never the foreground
-    speaker's; the lead-in line is one whose estimated length leaves the speech room."""
+    with no cues) and its ``context`` saying what they are. ``anchors`` (drawn from ``rng``
+    when not given) says where. The voice is never the foreground speaker's; the lead-in line
+    is one whose estimated length leaves the speech room, the line under the speech one that
+    ends before the clip does; a cue under the speech lies ``during_below_background_db``
+    under the whole background there (the SNR's), about as loud as the bed beside it."""
     config = recipe.cues
     tags = [t for t in spec.scene_tags if t in book.tags]
     others = [v for v in voices if (v.engine, v.id) != (spec.speech.engine, spec.speech.voice_id)]
-    wanted = [a for a, p in (("before", config.probability), ("after", config.after_probability)) if rng.random() < p]
-    if not tags or not others or not wanted:
+    wanted = cue_anchors(config, rng) if anchors is None else anchors
+    if not tags or not others or not wanted or spec.background is None:
         return spec
     tag = tags[int(rng.integers(len(tags)))]
     entry = book.tags[tag]
@@ -134,18 +145,27 @@ def draw_cues(spec: SampleSpec, book: CueBook, voices: list[Voice], recipe: Reci
             tail = HALL_TAIL_S if entry.channel == "loudspeaker" else 0.0
             room = (spec.mix.lead_in_s - LEAD_MARGIN_S - tail) * WORDS_PER_S
             fitting = [x for x in lines if len(x.split()) <= room] or [min(lines, key=lambda x: len(x.split()))]
+        elif anchor == "during":  # a line that ends within the speech and the tail
+            room = (len(spec.speech.text.split()) / WORDS_PER_S / spec.speech.prosody.rate + spec.mix.tail_s
+                    - DURING_START_S) * WORDS_PER_S
+            fitting = [x for x in lines if len(x.split()) <= room] or [min(lines, key=lambda x: len(x.split()))]
         else:
             fitting = lines
         text = fitting[int(rng.integers(len(fitting)))]
         lines = [x for x in lines if x != text] or lines
-        level = float(rng.uniform(config.cue_to_speech_db.low, config.cue_to_speech_db.high))
+        if anchor == "during":  # relative to the background, which the SNR sets
+            below = config.during_below_background_db
+            level = -spec.mix.snr_db - float(rng.uniform(below.low, below.high))
+        else:
+            level = float(rng.uniform(config.cue_to_speech_db.low, config.cue_to_speech_db.high))
+            level += config.after_extra_db if anchor == "after" else 0.0
         cues.append(CueSpec(
             text=text, role=entry.role, channel=entry.channel,
             speech=SpeechSpec(engine=voice.engine, voice_id=voice.id, gender=voice.gender, accent=voice.accent,
                               text=normalise(text), prosody=Prosody(rate=1.0, pitch=1.0, style="neutral")),
             anchor=anchor,  # type: ignore[arg-type]
             position=round(float(rng.random()), 4),
-            cue_to_speech_db=round(level + (config.after_extra_db if anchor == "after" else 0.0), 2),
+            cue_to_speech_db=round(level, 2),
         ))
     return spec.model_copy(update={"cues": tuple(cues), "context": with_cues(spec.context, cues)})
 

@@ -6,12 +6,13 @@ from pathlib import Path
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aorgen.common.taxonomy import Label
 from aorgen.resources import DEFAULT_RECIPE
 from aorgen.content.voices import VoiceFilter
-from aorgen.common.yamlio import load_model
+from aorgen.common.yamlio import read_yaml, validation_error
+from aorgen.errors import AorgenError
 
 
 class _Strict(BaseModel):
@@ -155,14 +156,20 @@ class SceneQCConfig(_Strict):
 
 class CueConfig(_Strict):
     """Scene speech cues (``aorgen.content.cues``): a background voice naming the situation, in the
-    lead-in of a share ``probability`` of the clips (every label alike) and, quieter, after the
-    speech in a share ``after_probability``; levels relative to the foreground speech."""
+    lead-in of a share ``probability`` of the clips (every label alike), under the speech in a
+    share ``during_probability`` and, quieter, after the speech in a share ``after_probability``;
+    levels relative to the foreground speech. Whether a clip has each cue is drawn once per
+    clip: a clip the intelligibility gate draws again keeps its cues (new line, voice, level)."""
 
     file: str = ""  # empty: the built-in templates/cues/cues.yaml
     probability: float = Field(0.0, ge=0, le=1)
     after_probability: float = Field(0.0, ge=0, le=1)
     cue_to_speech_db: DbRange = DbRange(low=-14, high=-8)
     after_extra_db: float = Field(-6.0, ge=-40, le=0)  # the after-speech cue is this much quieter
+    during_probability: float = Field(0.0, ge=0, le=1)
+    # a cue under the speech sits this far under the whole background there (whose level the
+    # SNR sets): at 3 dB the cue and the bed under it are about equally loud
+    during_below_background_db: DbRange = DbRange(low=2, high=4)
 
 
 class SplitConfig(_Strict):
@@ -229,6 +236,37 @@ class Recipe(_Strict):
 def load_recipe(path: str | Path | None = None) -> Recipe:
     """The recipe at ``path``, or the built-in default (the v1 release recipe)."""
     path = Path(path) if path is not None else DEFAULT_RECIPE
-    recipe = load_model(path, Recipe)
+    data = recipe_data(path)
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, path, data) from None
     recipe.source = path.resolve()
     return recipe
+
+
+def recipe_data(path: Path, extending: tuple[Path, ...] = ()) -> dict:
+    """A recipe file's mapping; with ``extends: OTHER.yaml`` (relative to the file), the other
+    recipe's mapping with this one's keys over it: mappings merge key by key, anything else
+    (lists included) is replaced. Relative paths in either resolve against the file loaded."""
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise AorgenError("expected a mapping at the top level", file=path)
+    if "extends" not in data:
+        return data
+    base = data.pop("extends")
+    if not isinstance(base, str) or not base.strip():
+        raise AorgenError("expected the path of the recipe this one extends", file=path, field="extends")
+    base_path = (path.parent / base).resolve()
+    if base_path in extending or base_path == path.resolve():
+        raise AorgenError(f"recipes extend each other in a cycle ({base})", file=path, field="extends")
+    if not base_path.is_file():
+        raise AorgenError(f"no recipe at {base}", file=path, field="extends")
+    return _merged(recipe_data(base_path, (*extending, path.resolve())), data)
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 from aorgen.render.augment import check_step, draw_params
 from aorgen.errors import AorgenError
 from aorgen.content.licenses import allowed, voice_allowed
+from aorgen.content.cues import with_cues
 from aorgen.content.recipe import Recipe
 from aorgen.render.room import draw_room_pool
 from aorgen.content.soundbank import Bank, Clip, load_bank
@@ -189,7 +190,7 @@ def plan(recipe: Recipe) -> Plan:
         bed, picked, events = _draw_scene(recipe, scenes, spec.scene_tags, rng, spec.id, spec.script_id)
         return spec.model_copy(update={
             "background": BackgroundSpec(source=_ref(*bed), offset_s=round(float(rng.uniform(0, bed[1].duration_s)), 3)),
-            "events": events, "context": rendered_context(bed[1], [clip for _, clip in picked]),
+            "events": events, "context": with_cues(rendered_context(bed[1], [clip for _, clip in picked]), spec.cues),
             "scene_attempt": attempt})
 
     pairs = None
@@ -226,17 +227,19 @@ def _draw_scene(recipe: Recipe, scenes: _Scenes, tags: tuple[str, ...], rng: np.
 
 
 def _cuer(recipe: Recipe, voices: list[Voice]) -> Callable[..., SampleSpec]:
-    """spec, attempt -> the spec with its scene speech cues (aorgen.content.cues), drawn from an RNG of
-    their own so that a recipe without cues plans exactly as before."""
-    if not (recipe.cues.probability or recipe.cues.after_probability):
+    """spec, attempt -> the spec with its scene speech cues (aorgen.content.cues), drawn from RNGs of
+    their own so that a recipe without cues plans exactly as before: where a clip has cues once
+    per clip (a re-drawn clip keeps them), what they are per attempt."""
+    if not (recipe.cues.probability or recipe.cues.during_probability or recipe.cues.after_probability):
         return lambda spec, attempt=0: spec
-    from aorgen.content.cues import draw_cues, load_cues
+    from aorgen.content.cues import cue_anchors, draw_cues, load_cues
 
     book = load_cues(recipe.resolve(recipe.cues.file) if recipe.cues.file else None)
 
     def cued(spec: SampleSpec, attempt: int = 0) -> SampleSpec:
         name = f"{spec.id}/cues" + (f"/attempt-{attempt}" if attempt else "")
-        return draw_cues(spec, book, voices, recipe, seeded_rng(recipe.seed, name))
+        anchors = cue_anchors(recipe.cues, seeded_rng(recipe.seed, f"{spec.id}/cue-anchors"))  # kept on re-draws
+        return draw_cues(spec, book, voices, recipe, seeded_rng(recipe.seed, name), anchors)
 
     return cued
 

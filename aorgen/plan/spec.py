@@ -86,7 +86,7 @@ class CueSpec(_Frozen):
     role: str  # announcer, referee, guide, director, tv, ...
     channel: Literal["direct", "loudspeaker", "tv", "radio", "phone"]
     speech: SpeechSpec  # the voice that says it (never the foreground speaker's)
-    anchor: Literal["before", "after"]  # in the lead-in, or (quieter) after the speech
+    anchor: Literal["before", "during", "after"]  # in the lead-in, under the speech, or after it
     position: float  # 0..1 within the room its region leaves it
     cue_to_speech_db: float  # the cue's loudness relative to the foreground speech's
 

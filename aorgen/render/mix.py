@@ -20,6 +20,7 @@ from aorgen.render.presence import lift
 from aorgen.render.loudness import db_to_gain, integrated_loudness, max_momentary_loudness, peak_dbfs
 from aorgen.render.room import RoomResponse, impulse_response
 from aorgen.render.scene import event_onset, loop_to_length, mix, mix_alone, output_level, place, to_pcm16
+from aorgen.content.cues import DURING_START_S
 from aorgen.content.soundbank import Bank, Clip, load_bank
 from aorgen.plan.spec import RoomSpec, SampleSpec, SourceRef, SpeechSpec
 from aorgen.tts import get_engine
@@ -224,10 +225,10 @@ def render(spec: SampleSpec, ctx: RenderContext) -> Rendered:
 
 def add_cues(spec: SampleSpec, ctx: RenderContext, speech_canvas: np.ndarray, background: np.ndarray) -> None:
     """The spec's scene speech cues, through their channels, added to ``background`` (so they
-    are part of the background stem): in the lead-in ending before the speech, or after it
-    without being cut off; each at its level relative to the speech once the background is
-    scaled to the SNR (mix() scales it by the loudness over the speech, which a cue outside
-    the speech leaves as it is)."""
+    are part of the background stem): in the lead-in ending before the speech, under the
+    speech, or after it without being cut off; each at its level relative to the speech once
+    the background is scaled to the SNR (mix() scales it by the loudness over the speech,
+    which a cue outside the speech leaves as it is and a cue under it raises)."""
     from aorgen.render.channels import PA_HALL, apply_channel
 
     sr = spec.sample_rate
@@ -237,21 +238,38 @@ def add_cues(spec: SampleSpec, ctx: RenderContext, speech_canvas: np.ndarray, ba
     speech_lufs = integrated_loudness(speech_canvas[span], sr)
     bed_lufs = integrated_loudness(background[span], sr)
     gain_db = speech_lufs - spec.mix.snr_db - bed_lufs if bed_lufs > SILENT_LUFS else 0.0  # what mix() applies
+    placed = []  # anchor, voice, onset, loudness before the background's gain
     for cue in spec.cues:
         hall = ctx.room(PA_HALL, sr) if cue.channel == "loudspeaker" else None
         voice = apply_channel(speech_audio(cue.speech, sr, ctx.speech_cache), sr, cue.channel, hall)
         onset = cue_onset(cue.anchor, cue.position, len(voice), lead_in, total - tail, total, sr)
-        level = speech_lufs + cue.cue_to_speech_db - gain_db - integrated_loudness(voice, sr)
-        place(background, voice, onset, db_to_gain(level))
+        placed.append((cue.anchor, voice, onset, speech_lufs + cue.cue_to_speech_db - integrated_loudness(voice, sr)))
+    if bed_lufs > SILENT_LUFS and any(anchor == "during" for anchor, *_ in placed):
+        # a cue under the speech is part of what mix() scales to the SNR: find the gain mix()
+        # applies with it in (a fixed point; the planner keeps the cue under the background)
+        for _ in range(4):
+            trial = background.copy()
+            for anchor, voice, onset, level in placed:
+                if anchor == "during":
+                    place(trial, voice, onset, db_to_gain(level - gain_db))
+            gain_db = speech_lufs - spec.mix.snr_db - integrated_loudness(trial[span], sr)
+    for _, voice, onset, level in placed:
+        place(background, voice, onset, db_to_gain(level - gain_db))
 
 
 def cue_onset(anchor: str, position: float, cue_len: int, speech_start: int, speech_end: int, total: int,
               sample_rate: int) -> int:
     """Where a cue starts: in the lead-in from 0.2 s, ending 0.4 s before the speech (at 0 if it
-    is too long for that), or after the speech from 0.25 s, never cut off by the end of the clip
-    (starting earlier if it is too long for the tail); ``position`` ∈ [0, 1] within the room left."""
+    is too long for that); under the speech from 0.3 s after its start, ending with it where it
+    can; or after the speech from 0.25 s. A cue under or after the speech is never cut off by
+    the end of the clip (starting earlier if it is too long); ``position`` ∈ [0, 1] within the
+    room left."""
     if anchor == "before":
         start, end = int(0.2 * sample_rate), speech_start - int(0.4 * sample_rate)
+    elif anchor == "during":
+        start = speech_start + int(DURING_START_S * sample_rate)  # aorgen.content.cues' estimate
+        onset = int(start + position * max(0, speech_end - start - cue_len))
+        return max(0, min(onset, total - cue_len))
     else:
         start, end = speech_end + int(0.25 * sample_rate), total
     onset = int(start + position * max(0, end - start - cue_len))

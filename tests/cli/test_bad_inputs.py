@@ -109,6 +109,26 @@ def test_recipe_that_is_a_folder(mini, tmp_path):
     fails(_build({**mini, "recipe": tmp_path}), str(tmp_path))
 
 
+@pytest.mark.parametrize("extends, needle", [
+    ("missing.yaml", "no recipe at missing.yaml"),
+    ("", "expected the path"),
+    (["a.yaml"], "expected the path"),
+    ("SELF", "cycle"),
+])
+def test_recipe_extends_that_cannot_be_followed(mini, extends, needle):
+    _set(mini, "extends", mini["recipe"].name if extends == "SELF" else extends)
+    _build_fails(mini, str(mini["recipe"]), "extends", needle)
+
+
+def test_recipe_extends_a_bad_recipe_names_the_bad_file(mini, tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("seed: -1\n")  # a field the extending recipe leaves to its base
+    mini["recipe"].write_text(yaml.safe_dump({**yaml.safe_load(mini["recipe"].read_text()), "extends": str(base)}))
+    _build_fails(mini, str(mini["recipe"]), "seed")
+    base.write_text("- a list\n")
+    _build_fails(mini, str(base), "mapping")
+
+
 def test_recipe_not_utf8(mini):
     mini["recipe"].write_bytes(b"name: \xff\xfe\x00mini\n")
     _build_fails(mini, str(mini["recipe"]), "cannot read")

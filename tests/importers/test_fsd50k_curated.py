@@ -15,7 +15,7 @@ from aorgen.cli import main
 from aorgen.importers import import_bank
 from aorgen.importers.fsd50k_map import LICENSES, TAGS
 from aorgen.plan.planner import plan
-from aorgen.content.recipe import load_recipe
+from aorgen.content.recipe import load_recipe, recipe_data
 from aorgen.resources import RELEASE_DIR
 from aorgen.content.soundbank import load_bank, validate_bank
 
@@ -103,7 +103,7 @@ def test_curated_flag_on_the_cli_and_one_line_error_for_a_source_without_map(fsd
 def _full_recipe(fsd50k, tmp_path, categories: list[str], pseudo_harmful: int, **changes):
     """release/aor-bench-v1-full.yaml over a curated import of ``fsd50k``, scaled down."""
     import_bank(f"fsd50k:{fsd50k}", tmp_path / "fsd50k", curated=True)
-    data = yaml.safe_load((RELEASE_DIR / "aor-bench-v1-full.yaml").read_text())
+    data = recipe_data(RELEASE_DIR / "aor-bench-v1-full.yaml")  # with what it extends
     data["sound_banks"] = [str(RELEASE_DIR / b) if not b.endswith("fsd50k") else str(tmp_path / "fsd50k")
                            for b in data["sound_banks"]]
     data["templates"] = [str(RELEASE_DIR / t) for t in data["templates"]]

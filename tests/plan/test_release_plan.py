@@ -66,3 +66,25 @@ def test_planning_is_reproducible_and_seeded(release):
     other = plan(recipe).specs
     assert plan_digest(other) != plan_digest(release.specs)
     assert [s.id for s in other] != [s.id for s in release.specs] or other[0].mix != release.specs[0].mix
+
+
+def test_release_variants_extend_v1_and_change_only_what_they_say(tmp_path):
+    """The -full and -neural recipes are v1 plus their own keys (``extends``), so they cannot
+    drift from it; mappings merge key by key, lists and nulls replace."""
+    from aorgen.content.recipe import recipe_data
+    from aorgen.resources import RELEASE_DIR
+
+    v1 = load_recipe().model_dump()
+    differ = lambda r: {k for k in v1 if r[k] != v1[k]}  # noqa: E731
+    full = load_recipe(RELEASE_DIR / "aor-bench-v1-full.yaml").model_dump()
+    neural = load_recipe(RELEASE_DIR / "aor-bench-v1-neural.yaml").model_dump()
+    assert differ(full) == {"name", "sound_banks", "scene_qc"}
+    assert differ(neural) == {"name", "voices"}
+    assert neural["voices"]["rates"] == v1["voices"]["rates"] and neural["voices"]["presence"] is None
+    assert {s["engine"] for s in neural["voices"]["select"]} == {"kokoro"}
+
+    (tmp_path / "a.yaml").write_text("seed: 1\nscene: {lead_in_s: {low: 2, high: 3}}\nvoices: {rates: [1.0, 1.1]}\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nscene: {lead_in_s: {high: 4}}\nvoices: {rates: [0.9]}\n")
+    assert recipe_data(tmp_path / "b.yaml") == {"seed": 1, "scene": {"lead_in_s": {"low": 2, "high": 4}},
+                                               "voices": {"rates": [0.9]}}
+

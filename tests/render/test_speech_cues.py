@@ -129,3 +129,55 @@ def test_an_after_cue_is_quieter_and_never_cut_off(mini):
         onset = cue_onset("before", float(rng.random()), cue_len, start, end, total, sr)
         if cue_len <= start - int(0.6 * sr):
             assert int(0.2 * sr) <= onset and onset + cue_len <= start - int(0.4 * sr)
+
+
+def test_a_cue_under_the_speech_keeps_its_level_the_snr_and_the_bed(mini):
+    """A cue under the speech: planned under the whole background, placed inside the speech
+    and never cut off, at its level relative to the speech after mix() scales the background
+    (the cue now counts in the SNR), with the bed still under it."""
+    from aorgen.render.loudness import integrated_loudness
+    from aorgen.render.scene import mix
+
+    if "flite" not in {v.engine for v in get_engine("flite").voices()}:
+        pytest.skip("flite is not installed")
+    recipe = _cued_recipe(mini, probability=0.0, during_probability=1.0)
+    ctx = RenderContext.from_bank_paths([mini["bank"], PROCEDURAL_BANK], mini["cache"])
+    specs = [s for s in plan(recipe).specs if s.background is not None][:3]
+    assert specs
+    for spec in specs:
+        (cue,) = spec.cues
+        assert cue.anchor == "during" and "during the speech" in spec.context
+        below = recipe.cues.during_below_background_db
+        assert -spec.mix.snr_db - below.high - 0.01 <= cue.cue_to_speech_db <= -spec.mix.snr_db - below.low + 0.01
+        sr = spec.sample_rate
+        speech_canvas, bed = premix(spec, ctx)
+        background = bed.copy()
+        add_cues(spec, ctx, speech_canvas, background)
+        lead_in = int(spec.mix.lead_in_s * sr)
+        span = slice(lead_in, len(bed) - int(spec.mix.tail_s * sr))
+        changed = np.flatnonzero(np.abs(background - bed) > 1e-6)
+        assert changed[0] >= lead_in and changed[-1] < len(bed) - 1, spec.id  # under the speech, whole
+        mixed = mix(speech_canvas, background, span, spec.mix, sr)
+        assert abs(mixed.achieved_snr_db - spec.mix.snr_db) <= 0.5
+        gain = mixed.background.max() / max(background.max(), 1e-12)
+        voice, bed_out = (background - bed) * gain, bed * gain
+        speech_lufs = integrated_loudness(mixed.speech[span], sr)
+        assert integrated_loudness(voice[changed[0]:changed[-1]], sr) - speech_lufs == \
+            pytest.approx(cue.cue_to_speech_db, abs=1.0)
+        assert integrated_loudness(bed_out[span], sr) - speech_lufs > -spec.mix.snr_db - 6  # the bed stays
+        rendered = render(spec, ctx)
+        assert abs(rendered.qc.achieved_snr_db - spec.mix.snr_db) <= 0.5
+
+
+def test_a_redrawn_clip_keeps_its_cues_with_a_new_line_or_voice(mini):
+    """Whether a clip has a cue is drawn once per clip, so the intelligibility gate's re-draws
+    do not drift the benchmark towards clips without cues."""
+    recipe = _cued_recipe(mini, probability=0.5, during_probability=0.5)
+    the_plan = plan(recipe)
+    changed = 0
+    for spec in the_plan.specs:
+        for attempt in (1, 2):
+            again = the_plan.redraw(spec, attempt)
+            assert [c.anchor for c in again.cues] == [c.anchor for c in spec.cues], spec.id
+            changed += again.cues != spec.cues
+    assert {len(s.cues) for s in the_plan.specs} >= {0, 1} and changed > 0
