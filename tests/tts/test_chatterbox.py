@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ from aorgen.content.voices import Voice
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts import ENGINES, Prosody
 from aorgen.tts.chatterbox import LICENSE, STYLE_CONTROLS, ChatterboxEngine, max_speech_tokens
+from tests.conftest import ROOT
 from tests.engine_contract import assert_deterministic, assert_duration_follows_text_and_rate, assert_voices_differ
 
 TEXT = "Take the shot."
@@ -163,6 +165,27 @@ def test_missing_package_names_the_chatterbox_extra(monkeypatch):
     with pytest.raises(MissingExtra) as err:
         ChatterboxEngine()
     assert err.value.extra == "chatterbox" and "pip install 'aorgen[chatterbox]'" in str(err.value)
+
+
+def test_overlay_lock_pins_the_extra_beside_the_projects_torch():
+    """chatterbox-overlay.lock: chatterbox-tts within the extra's range; torch only as test.lock
+    pins it (the overlay never brings its own); no CUDA wheels; every pin hashed."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    def pins(name: str) -> dict[str, str]:
+        text = (ROOT / "requirements" / name).read_text()
+        found = re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\\n    --hash=sha256:[0-9a-f]{64}", text, flags=re.M)
+        assert len(found) == len(re.findall(r"^[A-Za-z0-9._-]+==", text, flags=re.M)), f"{name}: a pin without a hash"
+        return dict(found)
+
+    overlay, project = pins("chatterbox-overlay.lock"), pins("test.lock")
+    [extra] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["chatterbox"]
+    assert Requirement(extra).specifier.contains(Version(overlay["chatterbox-tts"]))
+    assert overlay["torch"] == project["torch"] and overlay["numpy"] == project["numpy"]
+    assert not [name for name in overlay if name.startswith(("nvidia-", "triton"))]
 
 
 def test_speech_token_cap_grows_with_the_text():
