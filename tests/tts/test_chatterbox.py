@@ -25,8 +25,6 @@ import importlib
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +32,12 @@ import pytest
 import soundfile as sf
 
 from aorgen.content.voices import Voice
-from aorgen.errors import AorgenError, MissingExtra
-from aorgen.tts import ENGINES, Prosody
+from aorgen.errors import AorgenError
+from aorgen.tts import Prosody
 from aorgen.tts.chatterbox import LICENSE, STYLE_CONTROLS, ChatterboxEngine, max_speech_tokens
 from tests.conftest import ROOT
-from tests.engine_contract import assert_deterministic, assert_duration_follows_text_and_rate, assert_voices_differ
+from tests.engine_contract import (assert_deterministic, assert_duration_follows_text_and_rate,
+                                   assert_missing_package_names_extra, assert_registered_and_lazy, assert_voices_differ)
 
 TEXT = "Take the shot."
 LONG = "Take the shot now, before he turns around."
@@ -154,17 +153,11 @@ def voice(name: str) -> Voice:
 
 
 def test_registered_and_the_core_never_imports_torch():
-    assert ENGINES["chatterbox"] == "aorgen.tts.chatterbox:ChatterboxEngine"
-    code = "import sys, aorgen.tts.chatterbox; print('torch' in sys.modules, 'chatterbox' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"
+    assert_registered_and_lazy("chatterbox", "aorgen.tts.chatterbox:ChatterboxEngine", "chatterbox")
 
 
 def test_missing_package_names_the_chatterbox_extra(monkeypatch):
-    monkeypatch.setitem(sys.modules, "chatterbox", None)
-    with pytest.raises(MissingExtra) as err:
-        ChatterboxEngine()
-    assert err.value.extra == "chatterbox" and "pip install 'aorgen[chatterbox]'" in str(err.value)
+    assert_missing_package_names_extra(monkeypatch, "chatterbox", ChatterboxEngine, "chatterbox")
 
 
 def test_overlay_lock_pins_the_extra_beside_the_projects_torch():
