@@ -67,7 +67,6 @@ LICENSE_NOTE = ("Chatterbox weights and built-in voice: MIT (ResembleAI/chatterb
 NEUTRAL = (0.5, 0.5)
 STYLE_CONTROLS = {"calm": (0.3, 0.5), "excited": (0.75, 0.3)}
 SAMPLING = {"temperature": 0.8, "repetition_penalty": 1.2, "min_p": 0.05, "top_p": 1.0}  # generate()'s
-TOKENS_PER_SECOND = 25
 MAX_TOKENS_BASE, MAX_TOKENS_PER_CHAR = 25, 5
 
 
@@ -129,6 +128,8 @@ class ChatterboxEngine(SpeechEngine):
             self._source.check()  # a bad folder fails now, naming the file
         voices = voices or os.environ.get(VOICES_ENV) or None
         self._voices_dir = Path(voices) if voices else None
+        if self._voices_dir is not None and not self._voices_dir.is_dir():
+            raise AorgenError("no such folder of reference voices", file=self._voices_dir, field="voices")
         self._references = _reference_clips(self._voices_dir)
         self._info = self._read_speakers()
         self.device = device or ("cuda" if self._torch.cuda.is_available() else "cpu")

@@ -264,6 +264,8 @@ def test_bad_voice_or_folder_is_one_clear_error(engine, tmp_path):
         engine.synthesize(TEXT, voice("nobody"), Prosody())
     with pytest.raises(AorgenError, match="missing: ve.safetensors"):
         ChatterboxEngine(model=str(tmp_path))
+    with pytest.raises(AorgenError, match="nowhere: voices: no such folder"):
+        ChatterboxEngine(model=str(engine._source.folder), voices=tmp_path / "nowhere")
 
 
 @needs_chatterbox
