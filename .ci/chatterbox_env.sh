@@ -9,8 +9,9 @@
 # numpy, transformers, librosa and huggingface_hub are the project's own (the lock is resolved
 # against test.lock), so only chatterbox-tts and the libraries it imports that the project lacks
 # are added: torchaudio, s3tokenizer, resemble-perth, conformer, diffusers, einops, omegaconf
-# (~90 MB, a third of it Perth's watermarking weights), plus setuptools 81, which shadows the
-# project's setuptools in the overlay because perth needs pkg_resources. chatterbox-tts pins
+# (the venv is ~130 MB: diffusers 61, Perth 36 with its watermarking weights), plus setuptools
+# 81, which shadows the project's in the overlay because perth needs pkg_resources (removed in
+# setuptools 82). chatterbox-tts pins
 # torch 2.6 and its companions: it and s3tokenizer are installed without their requirements.
 #
 # torchaudio: the newest release (2.11) is a CUDA build whose C++ extension does not load beside
