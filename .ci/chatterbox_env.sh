@@ -11,8 +11,8 @@
 # are added: torchaudio, s3tokenizer, resemble-perth, conformer, diffusers, einops, omegaconf
 # (the venv is ~130 MB: diffusers 61, Perth 36 with its watermarking weights), plus setuptools
 # 81, which shadows the project's in the overlay because perth needs pkg_resources (removed in
-# setuptools 82). chatterbox-tts pins
-# torch 2.6 and its companions: it and s3tokenizer are installed without their requirements.
+# setuptools 82). chatterbox-tts pins torch 2.6 and its companions: it and s3tokenizer are
+# installed without their requirements.
 #
 # torchaudio: the newest release (2.11) is a CUDA build whose C++ extension does not load beside
 # a CPU torch 2.13; as in .ci/coqui_env.sh (read its header) the script removes the extension's
