@@ -3,11 +3,32 @@ them in their own overlay environments, on tiny models built from configs)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from aorgen.content.voices import Voice
-from aorgen.tts import Prosody
+from aorgen.errors import MissingExtra
+from aorgen.tts import ENGINES, Prosody
+
+
+def assert_registered_and_lazy(name: str, target: str, package: str) -> None:
+    """The engine is registered as ``target``, and importing its module imports neither torch
+    nor the engine's ``package`` (they load when the engine is created)."""
+    assert ENGINES[name] == target
+    code = f"import sys, {target.partition(':')[0]}; print('torch' in sys.modules, '{package}' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+def assert_missing_package_names_extra(monkeypatch, hidden: str, make_engine, extra: str) -> None:
+    """With the module ``hidden`` not importable, creating the engine names the pip extra."""
+    monkeypatch.setitem(sys.modules, hidden, None)
+    with pytest.raises(MissingExtra) as err:
+        make_engine()
+    assert err.value.extra == extra and f"pip install 'aorgen[{extra}]'" in str(err.value)
 
 
 def assert_deterministic(engine, text: str, voice: Voice, other: Voice) -> None:

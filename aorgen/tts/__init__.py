@@ -14,6 +14,7 @@ ENGINES = Registry("speech engine", {
     "festival": "aorgen.tts.festival:FestivalEngine",
     "rhvoice": "aorgen.tts.rhvoice:RHVoiceEngine",
     "kokoro": "aorgen.tts.kokoro:KokoroEngine",
+    "chatterbox": "aorgen.tts.chatterbox:ChatterboxEngine",
 })
 
 _instances: dict[tuple[str, tuple], SpeechEngine] = {}

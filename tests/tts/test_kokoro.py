@@ -15,19 +15,18 @@ import importlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from aorgen.errors import AorgenError, MissingExtra
-from aorgen.tts import ENGINES, Prosody
+from aorgen.errors import AorgenError
+from aorgen.tts import Prosody
 from aorgen.tts.kokoro import VOICES, KokoroEngine, voice_attributes
 from aorgen.content.voices import Voice
 from tests.conftest import ROOT
-from tests.engine_contract import assert_deterministic, assert_duration_follows_text_and_rate, assert_voices_differ
+from tests.engine_contract import (assert_deterministic, assert_duration_follows_text_and_rate,
+                                   assert_missing_package_names_extra, assert_registered_and_lazy, assert_voices_differ)
 
 TEXT = "Take the shot, now."  # short: the toy model keeps Kokoro's fixed 1024-wide decoder
 LONG = "How do I shoot him from here without the guy blocking me?"
@@ -131,17 +130,11 @@ def voice(name: str) -> Voice:
 
 
 def test_registered_and_the_core_never_imports_torch():
-    assert ENGINES["kokoro"] == "aorgen.tts.kokoro:KokoroEngine"
-    code = "import sys, aorgen.tts.kokoro; print('torch' in sys.modules, 'kokoro' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"
+    assert_registered_and_lazy("kokoro", "aorgen.tts.kokoro:KokoroEngine", "kokoro")
 
 
 def test_missing_package_names_the_kokoro_extra(monkeypatch):
-    monkeypatch.setitem(sys.modules, "kokoro.model", None)
-    with pytest.raises(MissingExtra) as err:
-        KokoroEngine()
-    assert err.value.extra == "kokoro" and "pip install 'aorgen[kokoro]'" in str(err.value)
+    assert_missing_package_names_extra(monkeypatch, "kokoro.model", KokoroEngine, "kokoro")
 
 
 def test_catalogue_of_the_released_voices():
