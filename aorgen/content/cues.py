@@ -20,7 +20,7 @@ from aorgen.resources import TEMPLATES_DIR
 from aorgen.plan.spec import CueSpec, SampleSpec, SpeechSpec
 from aorgen.content.textnorm import normalise
 from aorgen.tts import Prosody
-from aorgen.content.voices import Voice
+from aorgen.content.voices import Voice, same_speaker
 from aorgen.common.yamlio import load_model
 
 DEFAULT_CUES = TEMPLATES_DIR / "cues" / "cues.yaml"
@@ -125,13 +125,16 @@ def draw_cues(spec: SampleSpec, book: CueBook, voices: list[Voice], recipe: Reci
               rng: np.random.Generator, anchors: list[str] | None = None) -> SampleSpec:
     """``spec`` with its cues drawn (none for a clip the probabilities leave out or a scene
     with no cues) and its ``context`` saying what they are. ``anchors`` (drawn from ``rng``
-    when not given) says where. The voice is never the foreground speaker's; the lead-in line
-    is one whose estimated length leaves the speech room, the line under the speech one that
-    ends before the clip does; a cue under the speech lies ``during_below_background_db``
-    under the whole background there (the SNR's), about as loud as the bed beside it."""
+    when not given) says where. The voice is never the foreground speaker's, nor one built
+    from the same person's recordings; the lead-in line is one whose estimated length leaves
+    the speech room, the line under the speech one that ends before the clip does; a cue
+    under the speech lies ``during_below_background_db`` under the whole background there
+    (the SNR's), about as loud as the bed beside it."""
     config = recipe.cues
     tags = [t for t in spec.scene_tags if t in book.tags]
-    others = [v for v in voices if (v.engine, v.id) != (spec.speech.engine, spec.speech.voice_id)]
+    speaker = next((v for v in voices if (v.engine, v.id) == (spec.speech.engine, spec.speech.voice_id)),
+                   Voice(engine=spec.speech.engine, id=spec.speech.voice_id))
+    others = [v for v in voices if not same_speaker(v, speaker)]
     wanted = cue_anchors(config, rng) if anchors is None else anchors
     if not tags or not others or not wanted or spec.background is None:
         return spec

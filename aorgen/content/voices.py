@@ -24,11 +24,19 @@ class Voice(BaseModel):
     styles: tuple[str, ...] = ()  # styles the engine really renders (others are planned "neutral")
     pitch: bool = True  # the engine applies Prosody.pitch to this voice (if not, clips are planned at 1.0)
     license: str = ""  # SPDX id (or LicenseRef-...) of the voice's model/data
+    # the recorded person the voice was built from, where known ("cmu-arctic-slt"): voices of
+    # different engines built from one person sound alike (``same_speaker``)
+    speaker: str = ""
     license_note: str = ""
 
     @property
     def key(self) -> str:
         return f"{self.engine}:{self.id}"
+
+
+def same_speaker(a: Voice, b: Voice) -> bool:
+    """One voice, or two voices built from the recordings of one person."""
+    return (a.engine, a.id) == (b.engine, b.id) or bool(a.speaker) and a.speaker == b.speaker
 
 
 class VoiceFilter(BaseModel):

@@ -52,7 +52,8 @@ class FestivalEngine(SpeechEngine):
 
     def voices(self) -> list[Voice]:
         return [Voice(engine=self.name, id=vid, model=f"festival {vid}", language="en", accent=accent,
-                      gender=gender, license=license, license_note=note, pitch=False)
+                      gender=gender, license=license, license_note=note, pitch=False,
+                      speaker="cmu-arctic-slt" if "slt" in vid else f"cmu-{vid.split('_')[0]}")
                 for vid, (folder, _, gender, accent, license, note) in VOICES.items()
                 if (VOICE_ROOT / folder).is_dir()]
 

@@ -54,7 +54,8 @@ class FliteEngine(SpeechEngine):
 
     def voices(self) -> list[Voice]:
         return [Voice(engine=self.name, id=vid, model=f"flite {note}", language="en", accent=accent,
-                      gender=gender, license=LICENSE, license_note=LICENSE_NOTE, pitch=vid in BASE_F0)
+                      gender=gender, license=LICENSE, license_note=LICENSE_NOTE, pitch=vid in BASE_F0,
+                      speaker=f"cmu-arctic-{vid}" if "ARCTIC" in note else "cmu-kal")
                 for vid, (gender, accent, note) in VOICES.items() if vid in self._installed]
 
     def synthesize(self, text: str, voice: Voice, prosody: Prosody) -> Synthesis:

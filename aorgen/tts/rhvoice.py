@@ -29,6 +29,7 @@ _LGPL_NOTE = "RHVoice English voice (CMU ARCTIC data): LGPL-2.1+ per /usr/share/
 _NC_ND_NOTE = ("CC-BY-NC-ND-4.0 (non-commercial, no derivatives) per the voice's Readme-en.txt; "
                "integration needs the authors' permission")
 # voice -> (accent, licence, note); gender and language come from voice.info
+ARCTIC = {"bdl", "clb", "slt"}  # built from the CMU ARCTIC speakers of those names
 VOICES = {
     "alan": ("en-gb-scotland", "LGPL-2.1-or-later", _LGPL_NOTE),
     "bdl": ("en-us", "LGPL-2.1-or-later", _LGPL_NOTE),
@@ -68,7 +69,8 @@ class RHVoiceEngine(SpeechEngine):
     def voices(self) -> list[Voice]:
         return [Voice(engine=self.name, id=vid, model=f"RHVoice {info.get('name', vid)}", language="en",
                       accent=VOICES[vid][0], gender=info.get("gender", "unknown"),
-                      license=VOICES[vid][1], license_note=VOICES[vid][2])
+                      license=VOICES[vid][1], license_note=VOICES[vid][2],
+                      speaker=f"cmu-arctic-{vid}" if vid in ARCTIC else "")
                 for vid, info in self._installed.items()]
 
     def synthesize(self, text: str, voice: Voice, prosody: Prosody) -> Synthesis:

@@ -88,3 +88,19 @@ def test_release_variants_extend_v1_and_change_only_what_they_say(tmp_path):
     assert recipe_data(tmp_path / "b.yaml") == {"seed": 1, "scene": {"lead_in_s": {"low": 2, "high": 4}},
                                                "voices": {"rates": [0.9]}}
 
+
+
+def test_a_cue_is_never_said_by_the_speaker_nor_a_voice_of_the_same_person(release):
+    """v1 has CMU ARCTIC slt three times (Flite, Festival HTS, RHVoice): a cue in one of them
+    over a request in another would be the same person talking to themself."""
+    from aorgen.content.voices import same_speaker
+
+    voices = {(v.engine, v.id): v for v in release.voices}
+    cued = [s for s in release.specs if s.cues]
+    assert len(cued) > 0.6 * len(release.specs)
+    slt = {k for k, v in voices.items() if v.speaker == "cmu-arctic-slt"}
+    assert len(slt) == 3
+    for spec in cued:
+        speaker = voices[(spec.speech.engine, spec.speech.voice_id)]
+        for cue in spec.cues:
+            assert not same_speaker(voices[(cue.speech.engine, cue.speech.voice_id)], speaker), spec.id
