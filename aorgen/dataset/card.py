@@ -333,11 +333,27 @@ def generation_facts(recipe: dict, specs: list[SampleSpec], bank_files: dict[str
                   f"{scene.get('target_lufs', '-')} LUFS, peaks at most {scene.get('max_peak_dbfs', '-')} dBFS",
         "Rooms": f"{rooms} of {len(specs)} clips in a pyroomacoustics shoebox room (image source method, "
                  "RT60 by inverse Sabine, measured RT60 in `rt60_measured_s`)",
+        "Scene speech cues": _cue_fact(specs),
         "Augmentation": ", ".join(f"{name} ({n} clips)" for name, n in augment.most_common()) or "none",
         "QC": "achieved SNR within ±0.5 dB of the target, peak under the ceiling, no silent clip"
               + (f"; intelligibility gate: {gate}" if gate else "; no intelligibility gate in this recipe"),
     }
     return facts
+
+
+_CUE_PLACES = {"before": "in the lead-in", "during": "under the request", "after": "after the speech"}
+
+
+def _cue_fact(specs: list[SampleSpec]) -> str:
+    """How many clips carry a background voice naming the scene, where, and how loud."""
+    cued = [s for s in specs if s.cues]
+    if not cued:
+        return "none"
+    places = Counter(c.anchor for s in cued for c in s.cues)
+    levels = [c.cue_to_speech_db for s in cued for c in s.cues]
+    return (f"{len(cued)} of {len(specs)} clips carry a background voice that names the scene (`speech_cues`): "
+            + ", ".join(f"{n} {_CUE_PLACES[a]}" for a, n in places.most_common())
+            + f"; {min(levels):.1f} to {max(levels):.1f} dB relative to the request, never the speaker's voice")
 
 
 def _size_category(n: int) -> str:

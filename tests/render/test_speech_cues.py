@@ -181,3 +181,17 @@ def test_a_redrawn_clip_keeps_its_cues_with_a_new_line_or_voice(mini):
             assert [c.anchor for c in again.cues] == [c.anchor for c in spec.cues], spec.id
             changed += again.cues != spec.cues
     assert {len(s.cues) for s in the_plan.specs} >= {0, 1} and changed > 0
+
+
+def test_the_card_says_how_many_clips_carry_a_cue_where_and_how_loud(mini):
+    from aorgen.dataset.card import generation_facts
+
+    recipe = _cued_recipe(mini, probability=0.5, during_probability=0.5)
+    specs = plan(recipe).specs
+    fact = generation_facts(recipe.model_dump(), specs, {})["Scene speech cues"]
+    cued = sum(bool(s.cues) for s in specs)
+    under = sum(c.anchor == "during" for s in specs for c in s.cues)
+    assert 0 < cued < len(specs) and under > 0
+    assert fact.startswith(f"{cued} of {len(specs)} clips") and f"{under} under the request" in fact
+    assert generation_facts(recipe.model_dump(), [s.model_copy(update={"cues": ()}) for s in specs],
+                            {})["Scene speech cues"] == "none"
