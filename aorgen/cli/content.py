@@ -31,7 +31,8 @@ def voices(engine, gender, accent):
         wanted = VoiceFilter(engine=name, gender=[gender] if gender else [], accent=[accent] if accent else [], language=[])
         for voice in catalogue:
             if wanted.matches(voice):
-                click.echo(f"{voice.key:40s} {voice.gender:8s} {voice.accent:22s} {voice.language:4s} {voice.license}")
+                click.echo(f"{voice.key:40s} {voice.gender:8s} {voice.accent:22s} {voice.language:4s} {voice.license:20s}"
+                           f" {voice.speaker}".rstrip())
 
 
 @main.group()

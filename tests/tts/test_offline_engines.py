@@ -14,6 +14,7 @@ import yaml
 from aorgen.errors import AorgenError
 from aorgen.tts import Prosody, get_engine
 from aorgen.content.voices import VoiceFilter, select_voices
+from tests.conftest import cli
 
 ENGINES = [name for name, program in (("flite", "flite"), ("festival", "text2wave"), ("rhvoice", "RHVoice-test"))
            if shutil.which(program)]
@@ -31,6 +32,17 @@ def test_catalogue_carries_gender_accent_and_licence(name):
         assert voice.license and voice.license_note
         assert voice.styles == ()  # none of them renders a style
     assert {v.gender for v in voices} == {"female", "male"}
+    arctic = {v.id: v.speaker for v in voices if "slt" in v.id}
+    assert arctic and set(arctic.values()) == {"cmu-arctic-slt"}  # one person in every engine
+
+
+def test_aorgen_voices_lists_the_person_a_voice_was_built_from():
+    if "flite" not in ENGINES:
+        pytest.skip("flite is not installed")
+    listed = cli("voices", "--engine", "flite")
+    assert listed.exit_code == 0
+    line = next(x for x in listed.output.splitlines() if x.startswith("flite:slt "))
+    assert line.split()[1:3] == ["female", "en-us"] and line.endswith("cmu-arctic-slt")
 
 
 @pytest.mark.parametrize("name", ENGINES)
