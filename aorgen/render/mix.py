@@ -248,11 +248,14 @@ def add_cues(spec: SampleSpec, ctx: RenderContext, speech_canvas: np.ndarray, ba
         # a cue under the speech is part of what mix() scales to the SNR: find the gain mix()
         # applies with it in (a fixed point; the planner keeps the cue under the background)
         for _ in range(4):
-            trial = background.copy()
+            trial = background[span].copy()
             for anchor, voice, onset, level in placed:
-                if anchor == "during":
-                    place(trial, voice, onset, db_to_gain(level - gain_db))
-            gain_db = speech_lufs - spec.mix.snr_db - integrated_loudness(trial[span], sr)
+                if anchor == "during":  # only what lies over the speech counts (a long cue may start early)
+                    skip = max(0, span.start - onset)
+                    place(trial, voice[skip:], onset + skip - span.start, db_to_gain(level - gain_db))
+            previous, gain_db = gain_db, speech_lufs - spec.mix.snr_db - integrated_loudness(trial, sr)
+            if abs(gain_db - previous) < 0.01:
+                break
     for _, voice, onset, level in placed:
         place(background, voice, onset, db_to_gain(level - gain_db))
 

@@ -51,7 +51,7 @@ from aorgen.content.voices import Voice
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.render.cache import content_key
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
-from aorgen.tts.coqui import _ModelSource, _reference_clips  # plain data; coqui.py imports torch only in its engine
+from aorgen.tts.model_source import ModelSource, digest_references, reference_clips
 
 MODEL_ENV = "AORGEN_CHATTERBOX_MODEL"
 VOICES_ENV = "AORGEN_CHATTERBOX_VOICES"
@@ -93,7 +93,7 @@ def max_speech_tokens(text: str) -> int:
     return MAX_TOKENS_BASE + MAX_TOKENS_PER_CHAR * len(text)
 
 
-class _ChatterboxSource(_ModelSource):
+class _ChatterboxSource(ModelSource):
     """A Hugging Face repo id or a local folder with the repo's files."""
 
     def check(self) -> None:
@@ -130,7 +130,7 @@ class ChatterboxEngine(SpeechEngine):
         self._voices_dir = Path(voices) if voices else None
         if self._voices_dir is not None and not self._voices_dir.is_dir():
             raise AorgenError("no such folder of reference voices", file=self._voices_dir, field="voices")
-        self._references = _reference_clips(self._voices_dir)
+        self._references = reference_clips(self._voices_dir, field="voices")
         self._info = self._read_speakers()
         self.device = device or ("cuda" if self._torch.cuda.is_available() else "cpu")
         self.cfm_steps, self.max_new_tokens = cfm_steps, max_new_tokens
@@ -163,10 +163,7 @@ class ChatterboxEngine(SpeechEngine):
             self._source.digest(sha)
         else:
             sha.update(f"{self._source.spec}@{self._source.local.name}".encode())  # snapshots/<commit>
-        for name in sorted(self._references):
-            for style, wav in sorted(self._references[name].items()):
-                sha.update(f"{name}.{style}".encode())
-                sha.update(wav.read_bytes())
+        digest_references(self._references, sha)
         packages = " ".join(f"{p} {importlib.metadata.version(p)}" for p in ("chatterbox-tts", "resemble-perth"))
         return f"{packages} torch {self._torch.__version__} {self.device} model={sha.hexdigest()[:16]}"
 

@@ -24,7 +24,6 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 from aorgen.render.cache import content_key
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
+from aorgen.tts.model_source import ModelSource, digest_references, reference_clips
 from aorgen.content.voices import Voice
 
 MODELS_ENV = "AORGEN_COQUI_MODELS"
@@ -98,26 +98,8 @@ def _read_references_with_soundfile() -> None:
     xtts.load_audio = load_audio
 
 
-def _digest_file(path: Path, sha) -> None:
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            sha.update(chunk)
-
-
-@dataclass(frozen=True)
-class _ModelSource:
+class _CoquiSource(ModelSource):
     """A Coqui model name or a local folder with config.json and a checkpoint."""
-
-    spec: str
-
-    @property
-    def folder(self) -> Path | None:
-        path = Path(self.spec).expanduser()
-        return path if path.is_dir() else None
-
-    @property
-    def key(self) -> str:
-        return self.folder.name if self.folder else self.spec
 
     def checkpoint(self) -> Path:
         folder = self.folder
@@ -132,26 +114,6 @@ class _ModelSource:
             raise AorgenError("no checkpoint (*.pth) beside config.json", file=folder, field="models")
         return found[-1]
 
-    def digest(self, sha) -> None:
-        sha.update(self.key.encode())
-        if self.folder:
-            for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
-                sha.update(path.name.encode())
-                _digest_file(path, sha)
-
-
-def _reference_clips(folder: Path | None) -> dict[str, dict[str, Path]]:
-    """name -> {style ('' for the plain clip) -> wav path}."""
-    clips: dict[str, dict[str, Path]] = {}
-    for wav in sorted(folder.glob("*.wav")) if folder else ():
-        name, _, style = wav.stem.partition(".")
-        clips.setdefault(name, {})[style] = wav
-    for name, styles in clips.items():
-        if "" not in styles:
-            raise AorgenError(f"reference voice '{name}' has styled clips but no {name}.wav",
-                              file=folder, field="references")
-    return clips
-
 
 class CoquiEngine(SpeechEngine):
     """Neural voices from coqui-tts, on the GPU when torch sees one."""
@@ -165,10 +127,10 @@ class CoquiEngine(SpeechEngine):
             models = [m for m in os.environ.get(MODELS_ENV, "").split(os.pathsep) if m] or DEFAULT_MODELS
         elif isinstance(models, str):
             models = [models]
-        self._sources = {s.key: s for s in map(_ModelSource, models)}
+        self._sources = {s.key: s for s in map(_CoquiSource, models)}
         references = references or os.environ.get(REFERENCES_ENV) or None
         self._references_dir = Path(references) if references else None
-        self._references = _reference_clips(self._references_dir)
+        self._references = reference_clips(self._references_dir)
         self._speaker_info = self._read_speaker_info()
         self.language = language
         self.device = device or ("cuda" if self._torch.cuda.is_available() else "cpu")
@@ -191,10 +153,7 @@ class CoquiEngine(SpeechEngine):
         sha = hashlib.sha256()
         for key in sorted(self._sources):
             self._sources[key].digest(sha)
-        for name in sorted(self._references):
-            for style, wav in sorted(self._references[name].items()):
-                sha.update(f"{name}.{style}".encode())
-                _digest_file(wav, sha)
+        digest_references(self._references, sha)
         return (f"coqui-tts {importlib.metadata.version('coqui-tts')} torch {self._torch.__version__} "
                 f"{self.device} models={sha.hexdigest()[:16]}")
 

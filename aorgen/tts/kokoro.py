@@ -36,7 +36,7 @@ import numpy as np
 from aorgen.render.cache import content_key
 from aorgen.errors import AorgenError, MissingExtra
 from aorgen.tts.base import Prosody, SpeechEngine, Synthesis
-from aorgen.tts.coqui import _ModelSource  # plain data; coqui.py imports torch only in its engine
+from aorgen.tts.model_source import ModelSource
 from aorgen.content.voices import Voice
 
 MODEL_ENV = "AORGEN_KOKORO_MODEL"
@@ -77,9 +77,9 @@ def voice_attributes(voice_id: str) -> tuple[str, str]:
     return ACCENTS[prefix[0]], GENDERS.get(prefix[1], "unknown")
 
 
-class _KokoroSource(_ModelSource):
+class _KokoroSource(ModelSource):
     """A Hugging Face repo id or a local folder with config.json, a .pth and voices/ (spec,
-    folder and the digest of the folder's files as for Coqui models)."""
+    folder and the digest of the folder's files)."""
 
     def files(self) -> tuple[Path, Path]:
         """(config.json, checkpoint) of a local folder."""
